@@ -1,0 +1,374 @@
+//! The claims a Pomerium token carries, read with fixed types into borrowed, unescaped strings.
+//!
+//! Reading happens in two steps over the decoded payload. The first walks the JSON once and
+//! records where each known claim's string lies (index spans, no borrows). The second unescapes
+//! those strings in place: an escaped string is never shorter than its value, so each value fits
+//! inside its own escaped text and no scratch buffer is needed. Strings without escapes, nearly
+//! all of them, are not touched at all.
+
+use core::fmt;
+
+use crate::error::{Capacity, Claim, Error, JsonError, Part};
+use crate::json::{Kind, MemberNames, RawStr, Reader, unescape_in_place};
+use crate::time::numeric_date;
+
+/// Where a string value lies in the decoded payload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
+
+    fn of(s: RawStr<'_>) -> Result<Span, Error> {
+        let start = u32::try_from(s.start).map_err(|_| Error::Capacity(Capacity::Scratch))?;
+        let len = u32::try_from(s.raw.len()).map_err(|_| Error::Capacity(Capacity::Scratch))?;
+        Ok(Span { start, len })
+    }
+
+    fn range(self) -> core::ops::Range<usize> {
+        let start = self.start as usize;
+        start..start.saturating_add(self.len as usize)
+    }
+}
+
+/// Claims of a token whose signature and time, audience and issuer checks all passed.
+///
+/// Only the verifier makes values of this type. Strings borrow from the caller's
+/// [`Buffers`](crate::Buffers) and are fully unescaped (`\u0026` is `&`).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Claims<'b> {
+    /// `iss`: who issued the token (the route's host, for current Pomerium).
+    pub iss: &'b str,
+    /// `aud`: a string, or an array of strings.
+    pub aud: Audience<'b>,
+    /// `sub`: the user's id at the identity provider.
+    pub sub: Option<&'b str>,
+    /// `email`.
+    pub email: Option<&'b str>,
+    /// `user`: Pomerium's user id.
+    pub user: Option<&'b str>,
+    /// `name`.
+    pub name: Option<&'b str>,
+    /// `sid`: the Pomerium session id.
+    pub sid: Option<&'b str>,
+    /// `jti`: the token id.
+    pub jti: Option<&'b str>,
+    /// `groups`, in token order; empty when absent or `null`.
+    pub groups: Strings<'b>,
+    /// `exp`, in whole seconds.
+    pub exp: u64,
+    /// `iat`, in whole seconds.
+    pub iat: u64,
+    /// `nbf`, in whole seconds, when present.
+    pub nbf: Option<u64>,
+}
+
+/// The `aud` claim in the form the token used.
+#[derive(Clone, Copy, Debug)]
+pub enum Audience<'b> {
+    /// `"aud": "host"` (current Pomerium).
+    One(&'b str),
+    /// `"aud": ["host", ...]` (older releases).
+    Many(Strings<'b>),
+}
+
+impl Audience<'_> {
+    /// Whether the audience is, or contains, `aud`.
+    pub fn contains(&self, aud: &str) -> bool {
+        match self {
+            Audience::One(one) => *one == aud,
+            Audience::Many(many) => many.iter().any(|a| a == aud),
+        }
+    }
+}
+
+/// A list of strings from the token (`groups`, or an array `aud`), in token order.
+#[derive(Clone, Copy)]
+pub struct Strings<'b> {
+    text: &'b [u8],
+    spans: &'b [Span],
+}
+
+impl<'b> Strings<'b> {
+    /// How many strings there are.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The string at `index`.
+    pub fn get(&self, index: usize) -> Option<&'b str> {
+        self.spans.get(index).and_then(|span| self.at(*span))
+    }
+
+    /// Whether one of the strings equals `value`.
+    pub fn contains(&self, value: &str) -> bool {
+        self.iter().any(|s| s == value)
+    }
+
+    /// The strings, in order.
+    pub fn iter(&self) -> StringsIter<'b> {
+        StringsIter { text: self.text, spans: self.spans.iter() }
+    }
+
+    fn at(&self, span: Span) -> Option<&'b str> {
+        // Every span was checked to be UTF-8 when the claims were made.
+        core::str::from_utf8(self.text.get(span.range())?).ok()
+    }
+}
+
+impl fmt::Debug for Strings<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'b> IntoIterator for Strings<'b> {
+    type Item = &'b str;
+    type IntoIter = StringsIter<'b>;
+
+    fn into_iter(self) -> StringsIter<'b> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Strings`].
+#[derive(Clone, Debug)]
+pub struct StringsIter<'b> {
+    text: &'b [u8],
+    spans: core::slice::Iter<'b, Span>,
+}
+
+impl<'b> Iterator for StringsIter<'b> {
+    type Item = &'b str;
+
+    fn next(&mut self) -> Option<&'b str> {
+        let span = self.spans.next()?;
+        Strings { text: self.text, spans: &[] }.at(*span)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.spans.size_hint()
+    }
+}
+
+impl ExactSizeIterator for StringsIter<'_> {}
+
+/// Where each known claim lies, before unescaping.
+#[derive(Default)]
+struct Located {
+    iss: Option<Span>,
+    sub: Option<Span>,
+    email: Option<Span>,
+    user: Option<Span>,
+    name: Option<Span>,
+    sid: Option<Span>,
+    jti: Option<Span>,
+    aud: Option<Aud>,
+    /// Entries of `groups` in the span list.
+    groups: core::ops::Range<usize>,
+    exp: Option<u64>,
+    iat: Option<u64>,
+    nbf: Option<u64>,
+}
+
+#[derive(Clone)]
+enum Aud {
+    One(Span),
+    /// Entries of the array in the span list.
+    Many(core::ops::Range<usize>),
+}
+
+/// Reads the claims from the decoded payload, unescaping in place; array entries go to `spans`.
+pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<Claims<'b>, Error> {
+    let mut located = locate(payload, spans)?;
+    let used = match &located.aud {
+        Some(Aud::Many(r)) => r.end.max(located.groups.end),
+        _ => located.groups.end,
+    };
+    let spans = spans.get_mut(..used).ok_or(Error::Capacity(Capacity::Groups))?;
+
+    let one_aud = match &mut located.aud {
+        Some(Aud::One(span)) => Some(span),
+        _ => None,
+    };
+    let scalars = [
+        located.iss.as_mut(),
+        located.sub.as_mut(),
+        located.email.as_mut(),
+        located.user.as_mut(),
+        located.name.as_mut(),
+        located.sid.as_mut(),
+        located.jti.as_mut(),
+        one_aud,
+    ];
+    for span in scalars.into_iter().flatten().chain(spans.iter_mut()) {
+        unescape(payload, span)?;
+    }
+
+    let text: &'b [u8] = payload;
+    let spans: &'b [Span] = spans;
+    let string = |span: Option<Span>| span.map(|s| str_at(text, s)).transpose();
+    let list = |range: core::ops::Range<usize>| -> Result<Strings<'b>, Error> {
+        let spans = spans.get(range).ok_or(Error::Capacity(Capacity::Groups))?;
+        spans.iter().try_for_each(|s| str_at(text, *s).map(drop))?;
+        Ok(Strings { text, spans })
+    };
+    Ok(Claims {
+        iss: string(located.iss)?.ok_or(Error::MissingClaim(Claim::Iss))?,
+        aud: match located.aud.clone().ok_or(Error::MissingClaim(Claim::Aud))? {
+            Aud::One(span) => Audience::One(str_at(text, span)?),
+            Aud::Many(range) => Audience::Many(list(range)?),
+        },
+        sub: string(located.sub)?,
+        email: string(located.email)?,
+        user: string(located.user)?,
+        name: string(located.name)?,
+        sid: string(located.sid)?,
+        jti: string(located.jti)?,
+        groups: list(located.groups.clone())?,
+        exp: located.exp.ok_or(Error::MissingClaim(Claim::Exp))?,
+        iat: located.iat.ok_or(Error::MissingClaim(Claim::Iat))?,
+        nbf: located.nbf,
+    })
+}
+
+/// Unescapes one string in place, if it has escapes, and shortens its span to the value.
+fn unescape(payload: &mut [u8], span: &mut Span) -> Result<(), Error> {
+    let range = span.range();
+    if payload.get(range.clone()).is_some_and(|s| s.contains(&b'\\')) {
+        let len = unescape_in_place(payload, range.start, range.end).map_err(payload_json)?;
+        span.len = u32::try_from(len).map_err(|_| Error::Capacity(Capacity::Scratch))?;
+    }
+    Ok(())
+}
+
+fn payload_json(reason: JsonError) -> Error {
+    Error::Json { part: Part::Payload, reason }
+}
+
+fn str_at(text: &[u8], span: Span) -> Result<&str, Error> {
+    let bytes = text.get(span.range()).ok_or(payload_json(JsonError::Syntax))?;
+    core::str::from_utf8(bytes).map_err(|_| payload_json(JsonError::Utf8))
+}
+
+/// First step: walk the JSON, check every member, record where the known claims are.
+fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
+    let mut reader = Reader::new(payload).map_err(payload_json)?;
+    reader.document().map_err(payload_json)?;
+    let mut names = MemberNames::new(Part::Payload);
+    let mut found = Located::default();
+    let mut used = 0usize;
+    while let Some(name) = reader.member().map_err(payload_json)? {
+        names.insert(name)?;
+        let Some(claim) = known(name)? else {
+            reader.skip_value().map_err(payload_json)?;
+            continue;
+        };
+        let kind = reader.peek_kind().map_err(payload_json)?;
+        let invalid = Error::InvalidClaim(claim);
+        match claim {
+            Claim::Aud => {
+                found.aud = Some(match kind {
+                    Kind::String => Aud::One(Span::of(reader.string().map_err(payload_json)?)?),
+                    Kind::Array => Aud::Many(string_array(&mut reader, spans, &mut used, claim)?),
+                    _ => return Err(invalid),
+                });
+            }
+            Claim::Groups => {
+                found.groups = match kind {
+                    Kind::Null => {
+                        reader.null().map_err(payload_json)?;
+                        used..used
+                    }
+                    Kind::Array => string_array(&mut reader, spans, &mut used, claim)?,
+                    _ => return Err(invalid),
+                };
+            }
+            Claim::Exp | Claim::Iat | Claim::Nbf => {
+                if kind != Kind::Number {
+                    return Err(invalid);
+                }
+                let date = numeric_date(reader.number().map_err(payload_json)?).ok_or(invalid)?;
+                *match claim {
+                    Claim::Exp => &mut found.exp,
+                    Claim::Iat => &mut found.iat,
+                    _ => &mut found.nbf,
+                } = Some(date);
+            }
+            _ => {
+                if kind != Kind::String {
+                    return Err(invalid);
+                }
+                let span = Span::of(reader.string().map_err(payload_json)?)?;
+                *match claim {
+                    Claim::Iss => &mut found.iss,
+                    Claim::Sub => &mut found.sub,
+                    Claim::Email => &mut found.email,
+                    Claim::User => &mut found.user,
+                    Claim::Name => &mut found.name,
+                    Claim::Sid => &mut found.sid,
+                    _ => &mut found.jti,
+                } = Some(span);
+            }
+        }
+    }
+    reader.finish().map_err(payload_json)?;
+    Ok(found)
+}
+
+/// Reads an array whose elements must all be strings, appending their spans.
+fn string_array(
+    reader: &mut Reader<'_>,
+    spans: &mut [Span],
+    used: &mut usize,
+    claim: Claim,
+) -> Result<core::ops::Range<usize>, Error> {
+    let from = *used;
+    reader.array().map_err(payload_json)?;
+    while reader.element().map_err(payload_json)? {
+        if reader.peek_kind().map_err(payload_json)? != Kind::String {
+            return Err(Error::InvalidClaim(claim));
+        }
+        let span = Span::of(reader.string().map_err(payload_json)?)?;
+        *spans.get_mut(*used).ok_or(Error::Capacity(Capacity::Groups))? = span;
+        *used = used.saturating_add(1);
+    }
+    Ok(from..*used)
+}
+
+/// The known claim a member name stands for, compared after unescaping.
+fn known(name: RawStr<'_>) -> Result<Option<Claim>, Error> {
+    let mut buf = [0u8; 8];
+    let plain = if name.is_escaped() {
+        match name.unescape_into(&mut buf).map_err(payload_json)? {
+            Some(plain) => plain,
+            None => return Ok(None),
+        }
+    } else {
+        name.raw
+    };
+    Ok(Some(match plain {
+        b"iss" => Claim::Iss,
+        b"sub" => Claim::Sub,
+        b"aud" => Claim::Aud,
+        b"exp" => Claim::Exp,
+        b"nbf" => Claim::Nbf,
+        b"iat" => Claim::Iat,
+        b"jti" => Claim::Jti,
+        b"email" => Claim::Email,
+        b"user" => Claim::User,
+        b"name" => Claim::Name,
+        b"sid" => Claim::Sid,
+        b"groups" => Claim::Groups,
+        _ => return Ok(None),
+    }))
+}

@@ -1,0 +1,306 @@
+//! The one error type, and the small enums that say which part or claim failed.
+
+use core::fmt;
+
+/// Why a token or a key was rejected.
+///
+/// Every rejection has its own variant, so a caller can tell a forged token
+/// ([`Error::BadSignature`]) from a stale one ([`Error::Expired`]) or from a
+/// misconfiguration ([`Error::UnknownKey`], [`Error::WrongAudience`]).
+/// The type is `Copy` and formats without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token is longer than the caller's buffers allow (checked before any decoding).
+    TokenTooLarge {
+        /// Length of the token in bytes.
+        len: usize,
+        /// The largest token the buffers take.
+        max: usize,
+    },
+    /// A fixed capacity would be exceeded; nothing is ever truncated.
+    Capacity(Capacity),
+    /// The token is not `header.payload.signature`: the wrong number of dots or an empty segment.
+    Segments,
+    /// A segment is not canonical, unpadded base64url.
+    Base64(Part),
+    /// The signature segment does not decode to exactly 64 bytes (`r || s`).
+    SignatureLength,
+    /// The header or claims are not the strict JSON this crate accepts.
+    Json {
+        /// Which segment held the JSON.
+        part: Part,
+        /// What was wrong with it.
+        reason: JsonError,
+    },
+    /// The header's `alg` is missing or is not exactly `"ES256"`.
+    UnsupportedAlgorithm,
+    /// The header has a `crit` member, whose extensions this crate cannot honour.
+    CriticalHeader,
+    /// A header member has a value this crate refuses (`kid` not a string, `typ` not `"JWT"`).
+    BadHeader(HeaderParam),
+    /// No key in the key set is a candidate for the token's `kid`.
+    UnknownKey,
+    /// The signature does not verify under any candidate key (or `r`/`s` is out of range).
+    BadSignature,
+    /// A required claim is absent.
+    MissingClaim(Claim),
+    /// A known claim has the wrong type or an unusable value (a negative or oversized date).
+    InvalidClaim(Claim),
+    /// `now` is at or past `exp + leeway`.
+    Expired {
+        /// The token's `exp`.
+        exp: u64,
+        /// The caller's clock.
+        now: u64,
+        /// The leeway applied.
+        leeway: u64,
+    },
+    /// `nbf` is after `now + leeway`.
+    NotYetValid {
+        /// The token's `nbf`.
+        nbf: u64,
+        /// The caller's clock.
+        now: u64,
+        /// The leeway applied.
+        leeway: u64,
+    },
+    /// `iat` is after `now + leeway`.
+    IssuedInFuture {
+        /// The token's `iat`.
+        iat: u64,
+        /// The caller's clock.
+        now: u64,
+        /// The leeway applied.
+        leeway: u64,
+    },
+    /// `aud` neither is nor contains the configured audience.
+    WrongAudience,
+    /// `iss` is not an accepted issuer.
+    WrongIssuer,
+    /// A key could not be imported.
+    Key(KeyError),
+}
+
+/// A fixed capacity that input tried to exceed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Capacity {
+    /// More `groups` (plus array-form `aud`) entries than the buffers hold.
+    Groups,
+    /// More members in one JSON object than the duplicate check tracks.
+    Members,
+    /// More keys than the key set holds.
+    Keys,
+    /// A caller-supplied scratch buffer is too small for the input.
+    Scratch,
+}
+
+/// A segment of the compact token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The protected header.
+    Header,
+    /// The claims.
+    Payload,
+    /// The signature.
+    Signature,
+    /// A key document (JWK or JWKS).
+    Key,
+}
+
+/// What made a JSON text unacceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonError {
+    /// Not valid UTF-8 (RFC 8259 §8.1).
+    Utf8,
+    /// Not JSON: an unexpected byte, an unterminated string, a malformed number or literal.
+    Syntax,
+    /// The top-level value is not an object.
+    NotObject,
+    /// Something other than white space follows the top-level object.
+    TrailingBytes,
+    /// A raw control character (below U+0020) inside a string.
+    ControlCharacter,
+    /// An invalid escape sequence (`\x`, a short `\u`).
+    Escape,
+    /// A lone UTF-16 surrogate in a string that is read.
+    LoneSurrogate,
+    /// A member name appears twice in one object (compared after unescaping).
+    DuplicateMember,
+    /// Arrays and objects nested deeper than [`MAX_DEPTH`](crate::MAX_DEPTH).
+    TooDeep,
+}
+
+/// A header member with a refused value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderParam {
+    /// `kid` is present but not a string.
+    Kid,
+    /// `typ` is present but not the string `"JWT"` (in any case).
+    Typ,
+}
+
+/// A registered or Pomerium claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Claim {
+    /// `iss`
+    Iss,
+    /// `sub`
+    Sub,
+    /// `aud`
+    Aud,
+    /// `exp`
+    Exp,
+    /// `nbf`
+    Nbf,
+    /// `iat`
+    Iat,
+    /// `jti`
+    Jti,
+    /// `email`
+    Email,
+    /// `user`
+    User,
+    /// `name`
+    Name,
+    /// `sid`
+    Sid,
+    /// `groups`
+    Groups,
+}
+
+/// Why a key could not be imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Private key material was given; pass the public key instead.
+    PrivateKey,
+    /// A key of another type or curve (RSA, P-384, Ed25519, ...).
+    Unsupported,
+    /// Claims to be a P-256 key but is broken: off the curve, a short or padded coordinate.
+    Invalid,
+    /// The input is in none of the accepted key formats.
+    UnknownFormat,
+    /// A PEM block is malformed (unterminated, mismatched labels, bad base64 body).
+    Pem,
+    /// A PEM block has a label this crate does not read.
+    PemLabel,
+    /// DER that is not a well-formed SubjectPublicKeyInfo or certificate.
+    Der,
+    /// A JWK or JWKS that is not well-formed.
+    Jwk,
+}
+
+impl Claim {
+    /// The claim's JSON member name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Claim::Iss => "iss",
+            Claim::Sub => "sub",
+            Claim::Aud => "aud",
+            Claim::Exp => "exp",
+            Claim::Nbf => "nbf",
+            Claim::Iat => "iat",
+            Claim::Jti => "jti",
+            Claim::Email => "email",
+            Claim::User => "user",
+            Claim::Name => "name",
+            Claim::Sid => "sid",
+            Claim::Groups => "groups",
+        }
+    }
+}
+
+impl Part {
+    const fn name(self) -> &'static str {
+        match self {
+            Part::Header => "header",
+            Part::Payload => "payload",
+            Part::Signature => "signature",
+            Part::Key => "key",
+        }
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JsonError::Utf8 => "invalid UTF-8",
+            JsonError::Syntax => "invalid JSON syntax",
+            JsonError::NotObject => "not a JSON object",
+            JsonError::TrailingBytes => "bytes after the JSON object",
+            JsonError::ControlCharacter => "raw control character in a string",
+            JsonError::Escape => "invalid escape sequence",
+            JsonError::LoneSurrogate => "lone UTF-16 surrogate in a string",
+            JsonError::DuplicateMember => "duplicate member name",
+            JsonError::TooDeep => "nested too deeply",
+        })
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyError::PrivateKey => {
+                "this is a private key; pass the public key instead \
+                 (openssl ec -in key.pem -pubout -out pub.pem)"
+            }
+            KeyError::Unsupported => "not an EC P-256 key (RSA, P-384, Ed25519, ... are not used by Pomerium)",
+            KeyError::Invalid => "broken P-256 key (point not on the curve, or a malformed coordinate)",
+            KeyError::UnknownFormat => "not a PEM, DER, SEC1, JWK or JWKS key",
+            KeyError::Pem => "malformed PEM block",
+            KeyError::PemLabel => "unsupported PEM label (expected PUBLIC KEY or CERTIFICATE)",
+            KeyError::Der => "malformed DER (expected a SubjectPublicKeyInfo or an X.509 certificate)",
+            KeyError::Jwk => "malformed JWK or JWKS",
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Error::TokenTooLarge { len, max } => {
+                write!(f, "token is {len} bytes, larger than the {max}-byte limit")
+            }
+            Error::Capacity(Capacity::Groups) => f.write_str("more groups than the buffers hold"),
+            Error::Capacity(Capacity::Members) => f.write_str("too many members in one JSON object"),
+            Error::Capacity(Capacity::Keys) => f.write_str("more keys than the key set holds"),
+            Error::Capacity(Capacity::Scratch) => f.write_str("scratch buffer too small for the input"),
+            Error::Segments => f.write_str("not a compact JWS (header.payload.signature, no empty segment)"),
+            Error::Base64(part) => write!(f, "{} is not canonical unpadded base64url", part.name()),
+            Error::SignatureLength => f.write_str("signature is not 64 bytes of r || s"),
+            Error::Json { part, reason } => write!(f, "{} JSON: {reason}", part.name()),
+            Error::UnsupportedAlgorithm => f.write_str("algorithm is not ES256"),
+            Error::CriticalHeader => f.write_str("header has a crit member"),
+            Error::BadHeader(HeaderParam::Kid) => f.write_str("header kid is not a string"),
+            Error::BadHeader(HeaderParam::Typ) => f.write_str("header typ is not JWT"),
+            Error::UnknownKey => f.write_str("no key matches the token's kid"),
+            Error::BadSignature => f.write_str("signature does not verify"),
+            Error::MissingClaim(c) => write!(f, "required claim {} is missing", c.name()),
+            Error::InvalidClaim(c) => write!(f, "claim {} has the wrong type or value", c.name()),
+            Error::Expired { exp, now, leeway } => {
+                write!(f, "token expired at {exp} (now {now}, leeway {leeway}s)")
+            }
+            Error::NotYetValid { nbf, now, leeway } => {
+                write!(f, "token not valid before {nbf} (now {now}, leeway {leeway}s)")
+            }
+            Error::IssuedInFuture { iat, now, leeway } => {
+                write!(f, "token issued in the future at {iat} (now {now}, leeway {leeway}s)")
+            }
+            Error::WrongAudience => f.write_str("audience does not match"),
+            Error::WrongIssuer => f.write_str("issuer does not match"),
+            Error::Key(e) => write!(f, "key: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl From<KeyError> for Error {
+    fn from(e: KeyError) -> Self {
+        Error::Key(e)
+    }
+}

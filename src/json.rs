@@ -1,0 +1,479 @@
+//! A strict, non-recursive JSON pull reader over a byte slice.
+//!
+//! Why not `serde-json-core`: it rejects surrogate pairs, has no `deserialize_any` (so unknown
+//! claims of any shape cannot be skipped), needs a scratch buffer for escaped `&str` fields and
+//! does not report duplicate member names. Verifying a token needs exactly the opposite on each
+//! count, so this module reads RFC 8259 JSON itself: strings are validated while scanning and
+//! unescaped only when read, containers are tracked with a bit stack (no recursion that input can
+//! deepen), and member names are checked for duplicates after unescaping.
+
+mod escape;
+mod names;
+
+pub(crate) use escape::{Unescaped, unescape_in_place};
+pub use names::MAX_MEMBERS;
+pub(crate) use names::MemberNames;
+
+use crate::error::{Error, JsonError, Part};
+
+/// How deeply arrays and objects may nest, the top-level object included.
+pub const MAX_DEPTH: usize = 32;
+
+const _: () = assert!(MAX_DEPTH >= 16 && MAX_DEPTH <= 64);
+
+/// Checks that `json` is one well-formed object without duplicate member names.
+pub(crate) fn check_object(json: &[u8], part: Part) -> Result<(), Error> {
+    let fail = |reason| Error::Json { part, reason };
+    let mut reader = Reader::new(json).map_err(fail)?;
+    reader.document().map_err(fail)?;
+    let mut names = MemberNames::new(part);
+    while let Some(name) = reader.member().map_err(fail)? {
+        names.insert(name)?;
+        reader.skip_value().map_err(fail)?;
+    }
+    reader.finish().map_err(fail)
+}
+
+/// A string as it appears between its quotes: validated, not yet unescaped.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawStr<'a> {
+    /// The bytes between the quotes.
+    pub(crate) raw: &'a [u8],
+    /// Where `raw` starts in the document, for unescaping in place later.
+    pub(crate) start: usize,
+}
+
+impl<'a> RawStr<'a> {
+    /// Whether the string holds escape sequences (so `raw` is not yet its value).
+    pub(crate) fn is_escaped(&self) -> bool {
+        self.raw.contains(&b'\\')
+    }
+
+    /// The unescaped bytes of the string.
+    pub(crate) fn unescaped(&self) -> Unescaped<'a> {
+        Unescaped::new(self.raw)
+    }
+
+    /// Whether the unescaped string equals `expected`.
+    pub(crate) fn eq_str(&self, expected: &str) -> Result<bool, JsonError> {
+        if !self.is_escaped() {
+            return Ok(self.raw == expected.as_bytes());
+        }
+        let mut want = expected.bytes();
+        for b in self.unescaped() {
+            if want.next() != Some(b?) {
+                return Ok(false);
+            }
+        }
+        Ok(want.next().is_none())
+    }
+
+    /// Whether two strings are equal after unescaping.
+    pub(crate) fn eq_raw(&self, other: &RawStr<'_>) -> Result<bool, JsonError> {
+        if !self.is_escaped() && !other.is_escaped() {
+            return Ok(self.raw == other.raw);
+        }
+        let mut theirs = other.unescaped();
+        for b in self.unescaped() {
+            match theirs.next() {
+                Some(t) if t? == b? => {}
+                _ => return Ok(false),
+            }
+        }
+        Ok(theirs.next().is_none())
+    }
+
+    /// The unescaped value into `out`, or `None` when it does not fit.
+    pub(crate) fn unescape_into<'o>(&self, out: &'o mut [u8]) -> Result<Option<&'o [u8]>, JsonError> {
+        let mut len = 0usize;
+        for b in self.unescaped() {
+            match out.get_mut(len) {
+                Some(slot) => *slot = b?,
+                None => return Ok(None),
+            }
+            len = len.saturating_add(1);
+        }
+        Ok(out.get(..len))
+    }
+}
+
+/// The type of the next value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    String,
+    Number,
+    Object,
+    Array,
+    Bool,
+    Null,
+}
+
+/// A pull reader: callers open containers, ask for members or elements and read or skip values.
+pub(crate) struct Reader<'a> {
+    src: &'a [u8],
+    pos: usize,
+    depth: usize,
+    /// Bit `d` set: the container at depth `d + 1` is an array.
+    arrays: u64,
+    /// The innermost open container has yielded nothing yet (so no comma is due).
+    first: bool,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `src`, which must be UTF-8 (checked here once, so the scanner can treat
+    /// bytes of multi-byte characters as opaque).
+    pub(crate) fn new(src: &'a [u8]) -> Result<Self, JsonError> {
+        core::str::from_utf8(src).map_err(|_| JsonError::Utf8)?;
+        Ok(Reader { src, pos: 0, depth: 0, arrays: 0, first: false })
+    }
+
+    /// Opens the top-level value, which must be an object.
+    pub(crate) fn document(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.peek() != Some(b'{') {
+            return Err(JsonError::NotObject);
+        }
+        self.object()
+    }
+
+    /// Checks that nothing but white space follows the top-level value.
+    pub(crate) fn finish(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.pos == self.src.len() { Ok(()) } else { Err(JsonError::TrailingBytes) }
+    }
+
+    /// The kind of the next value, without consuming it.
+    pub(crate) fn peek_kind(&mut self) -> Result<Kind, JsonError> {
+        self.skip_ws();
+        Ok(match self.peek() {
+            Some(b'"') => Kind::String,
+            Some(b'-' | b'0'..=b'9') => Kind::Number,
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::Array,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') => Kind::Null,
+            _ => return Err(JsonError::Syntax),
+        })
+    }
+
+    /// Opens an object.
+    pub(crate) fn object(&mut self) -> Result<(), JsonError> {
+        self.open(b'{', false)
+    }
+
+    /// Opens an array.
+    pub(crate) fn array(&mut self) -> Result<(), JsonError> {
+        self.open(b'[', true)
+    }
+
+    /// The next member name of the innermost object (its value is next), or `None` at its end.
+    pub(crate) fn member(&mut self) -> Result<Option<RawStr<'a>>, JsonError> {
+        if !self.next_item(b'}')? {
+            return Ok(None);
+        }
+        self.skip_ws();
+        if self.peek() != Some(b'"') {
+            return Err(JsonError::Syntax);
+        }
+        let name = self.string()?;
+        self.skip_ws();
+        self.expect(b':')?;
+        Ok(Some(name))
+    }
+
+    /// Whether the innermost array has another element (which is next).
+    pub(crate) fn element(&mut self) -> Result<bool, JsonError> {
+        self.next_item(b']')
+    }
+
+    /// Reads a string value.
+    pub(crate) fn string(&mut self) -> Result<RawStr<'a>, JsonError> {
+        self.skip_ws();
+        self.expect(b'"')?;
+        let start = self.pos;
+        loop {
+            match self.bump().ok_or(JsonError::Syntax)? {
+                b'"' => break,
+                b'\\' => self.escape()?,
+                0..=0x1f => return Err(JsonError::ControlCharacter),
+                _ => {}
+            }
+        }
+        let raw = self.src.get(start..self.pos.saturating_sub(1)).ok_or(JsonError::Syntax)?;
+        Ok(RawStr { raw, start })
+    }
+
+    /// Reads a number value and returns its text, checked against the RFC 8259 grammar.
+    pub(crate) fn number(&mut self) -> Result<&'a [u8], JsonError> {
+        self.skip_ws();
+        let start = self.pos;
+        self.eat(b'-');
+        match self.bump() {
+            Some(b'0') => {}
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(JsonError::Syntax),
+        }
+        if self.eat(b'.') {
+            self.digits1()?;
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            let _sign = self.eat(b'+') || self.eat(b'-');
+            self.digits1()?;
+        }
+        self.src.get(start..self.pos).ok_or(JsonError::Syntax)
+    }
+
+    /// Reads `null`.
+    pub(crate) fn null(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        self.literal(b"null")
+    }
+
+    /// Skips one value of any kind, checking it fully, without recursion.
+    pub(crate) fn skip_value(&mut self) -> Result<(), JsonError> {
+        let base = self.depth;
+        loop {
+            // Read one value; a container that opens with an item goes round again for it.
+            let opened_item = match self.peek_kind()? {
+                Kind::String => self.string().map(|_| false)?,
+                Kind::Number => self.number().map(|_| false)?,
+                Kind::Bool => {
+                    self.skip_ws();
+                    if self.peek() == Some(b't') { self.literal(b"true")? } else { self.literal(b"false")? }
+                    false
+                }
+                Kind::Null => self.null().map(|_| false)?,
+                Kind::Object => {
+                    self.object()?;
+                    self.member()?.is_some()
+                }
+                Kind::Array => {
+                    self.array()?;
+                    self.element()?
+                }
+            };
+            if opened_item {
+                continue;
+            }
+            // The value is complete: move to the next sibling, closing containers on the way.
+            loop {
+                if self.depth <= base {
+                    return Ok(());
+                }
+                let more = if self.in_array() { self.element()? } else { self.member()?.is_some() };
+                if more {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn open(&mut self, byte: u8, array: bool) -> Result<(), JsonError> {
+        self.skip_ws();
+        self.expect(byte)?;
+        if self.depth >= MAX_DEPTH {
+            return Err(JsonError::TooDeep);
+        }
+        let bit = 1u64.checked_shl(u32::try_from(self.depth).map_err(|_| JsonError::TooDeep)?).unwrap_or(0);
+        if array { self.arrays |= bit } else { self.arrays &= !bit }
+        self.depth = self.depth.saturating_add(1);
+        self.first = true;
+        Ok(())
+    }
+
+    fn in_array(&self) -> bool {
+        let Some(top) = self.depth.checked_sub(1) else { return false };
+        let bit = u32::try_from(top).ok().and_then(|t| 1u64.checked_shl(t)).unwrap_or(0);
+        self.arrays & bit != 0
+    }
+
+    /// Consumes the separator before the next item of the innermost container, or its closing
+    /// byte (then returns `false`).
+    fn next_item(&mut self, close: u8) -> Result<bool, JsonError> {
+        self.skip_ws();
+        if self.eat(close) {
+            self.depth = self.depth.saturating_sub(1);
+            // The closed container was a value of its parent, which has yielded an item.
+            self.first = false;
+            return Ok(false);
+        }
+        if !self.first {
+            self.expect(b',')?;
+        }
+        self.first = false;
+        Ok(true)
+    }
+
+    fn escape(&mut self) -> Result<(), JsonError> {
+        match self.bump() {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(()),
+            Some(b'u') => {
+                for _ in 0..4 {
+                    if !self.bump().is_some_and(|h| h.is_ascii_hexdigit()) {
+                        return Err(JsonError::Escape);
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(JsonError::Escape),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
+        let end = self.pos.saturating_add(word.len());
+        if self.src.get(self.pos..end) != Some(word) {
+            return Err(JsonError::Syntax);
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos = self.pos.saturating_add(1);
+        }
+    }
+
+    fn digits1(&mut self) -> Result<(), JsonError> {
+        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            return Err(JsonError::Syntax);
+        }
+        self.digits();
+        Ok(())
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos = self.pos.saturating_add(1);
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos = self.pos.saturating_add(1);
+        Some(b)
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let hit = self.peek() == Some(byte);
+        if hit {
+            self.pos = self.pos.saturating_add(1);
+        }
+        hit
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), JsonError> {
+        if self.eat(byte) { Ok(()) } else { Err(JsonError::Syntax) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn skip_all(doc: &[u8]) -> Result<(), JsonError> {
+        let mut r = Reader::new(doc)?;
+        r.document()?;
+        while r.member()?.is_some() {
+            r.skip_value()?;
+        }
+        r.finish()
+    }
+
+    #[test]
+    fn accepts_well_formed_documents() {
+        for doc in [
+            &br#"{}"#[..],
+            br#" { "a" : [ ] , "b" : { } } "#,
+            br#"{"a":[1,-0,0.5,1e5,1E+5,-1.25e-3,"x",true,false,null,{"b":[[]]}]}"#,
+            br#"{"s":"\"\\\/\b\f\n\r\t\u0000\ud83d\ude00\ud800"}"#,
+            "{\"\u{e9}\":\"\u{1f600}\"}".as_bytes(),
+        ] {
+            assert_eq!(skip_all(doc), Ok(()), "{}", core::str::from_utf8(doc).unwrap_or("?"));
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_documents() {
+        use JsonError::*;
+        let cases: &[(&[u8], JsonError)] = &[
+            (b"", NotObject),
+            (b"[]", NotObject),
+            (b"\xef\xbb\xbf{}", NotObject),
+            (b"{} x", TrailingBytes),
+            (b"{}{}", TrailingBytes),
+            (b"{", Syntax),
+            (b"{,}", Syntax),
+            (br#"{"a":1,}"#, Syntax),
+            (br#"{"a":1 "b":2}"#, Syntax),
+            (br#"{"a":[] "b":2}"#, Syntax),
+            (br#"{"a":[1,]}"#, Syntax),
+            (br#"{"a":[,1]}"#, Syntax),
+            (br#"{"a" 1}"#, Syntax),
+            (br#"{a:1}"#, Syntax),
+            (br#"{"a":01}"#, Syntax),
+            (br#"{"a":1.}"#, Syntax),
+            (br#"{"a":.5}"#, Syntax),
+            (br#"{"a":+1}"#, Syntax),
+            (br#"{"a":1e}"#, Syntax),
+            (br#"{"a":-}"#, Syntax),
+            (br#"{"a":NaN}"#, Syntax),
+            (br#"{"a":tru}"#, Syntax),
+            (br#"{"a":nul}"#, Syntax),
+            (br#"{"a":"x}"#, Syntax),
+            (b"{\"a\":\"\x01\"}", ControlCharacter),
+            (b"{\"a\":\"\n\"}", ControlCharacter),
+            (br#"{"a":"\x"}"#, Escape),
+            (br#"{"a":"\u12"}"#, Escape),
+            (br#"{"a":"\u12g4"}"#, Escape),
+            (b"{\"a\":\"\xff\"}", Utf8),
+            (b"{\"a\":\"\xc0\xaf\"}", Utf8),
+            (b"{\"a\":\"\xed\xa0\x80\"}", Utf8),
+        ];
+        for (doc, want) in cases {
+            assert_eq!(skip_all(doc), Err(*want), "{}", String::from_utf8_lossy(doc));
+        }
+    }
+
+    extern crate std;
+    use std::string::String;
+
+    #[test]
+    fn nesting_is_bounded_without_recursion() {
+        let mut ok = String::from(r#"{"a":"#);
+        let inner = MAX_DEPTH - 1;
+        ok.extend(core::iter::repeat_n('[', inner));
+        ok.extend(core::iter::repeat_n(']', inner));
+        ok.push('}');
+        assert_eq!(skip_all(ok.as_bytes()), Ok(()));
+
+        let mut deep = String::from(r#"{"a":"#);
+        deep.extend(core::iter::repeat_n('[', MAX_DEPTH));
+        deep.extend(core::iter::repeat_n(']', MAX_DEPTH));
+        deep.push('}');
+        assert_eq!(skip_all(deep.as_bytes()), Err(JsonError::TooDeep));
+
+        let huge: String = core::iter::repeat_n('[', 100_000).collect();
+        let doc = std::format!(r#"{{"a":{huge}"#);
+        assert_eq!(skip_all(doc.as_bytes()), Err(JsonError::TooDeep));
+    }
+
+    #[test]
+    fn string_comparisons_unescape() {
+        let mut r = Reader::new(br#"{"\u0061ud":"a\u0026b","aud":"x"}"#).unwrap();
+        r.document().unwrap();
+        let escaped = r.member().unwrap().unwrap();
+        let value = r.string().unwrap();
+        let plain = r.member().unwrap().unwrap();
+        assert!(escaped.eq_str("aud").unwrap());
+        assert!(escaped.eq_raw(&plain).unwrap());
+        assert!(plain.eq_raw(&escaped).unwrap());
+        assert!(value.eq_str("a&b").unwrap());
+        assert!(!value.eq_str("a&").unwrap());
+        assert!(!value.eq_str("a&bc").unwrap());
+    }
+}

@@ -1,0 +1,185 @@
+//! Unescaping JSON strings: `\" \\ \/ \b \f \n \r \t \uXXXX`, surrogate pairs joined, lone
+//! surrogates refused, `\u0000` kept as a NUL byte.
+
+use crate::error::JsonError;
+
+/// Decodes the escape sequence that follows a backslash; returns the character and how many
+/// bytes after the backslash it used.
+fn decode_escape(after: &[u8]) -> Result<(char, usize), JsonError> {
+    let simple = match after.first() {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => return decode_unicode(after),
+        _ => return Err(JsonError::Escape),
+    };
+    Ok((simple, 1))
+}
+
+/// `after` starts with `u`: one `\uXXXX`, or two forming a surrogate pair.
+fn decode_unicode(after: &[u8]) -> Result<(char, usize), JsonError> {
+    let high = hex4(after.get(1..5))?;
+    let code = match high {
+        0xD800..=0xDBFF => {
+            if after.get(5..7) != Some(b"\\u") {
+                return Err(JsonError::LoneSurrogate);
+            }
+            let low = hex4(after.get(7..11))?;
+            if !(0xDC00..=0xDFFF).contains(&low) {
+                return Err(JsonError::LoneSurrogate);
+            }
+            // 0x10000 + (high - 0xD800) * 0x400 + (low - 0xDC00), from bit fields.
+            let c = 0x10000 | ((u32::from(high) & 0x3FF) << 10) | (u32::from(low) & 0x3FF);
+            return char::from_u32(c).map(|c| (c, 11)).ok_or(JsonError::LoneSurrogate);
+        }
+        0xDC00..=0xDFFF => return Err(JsonError::LoneSurrogate),
+        c => c,
+    };
+    char::from_u32(u32::from(code)).map(|c| (c, 5)).ok_or(JsonError::LoneSurrogate)
+}
+
+fn hex4(digits: Option<&[u8]>) -> Result<u16, JsonError> {
+    let digits = digits.ok_or(JsonError::Escape)?;
+    digits.iter().try_fold(0u16, |acc, &d| {
+        let v = (d as char).to_digit(16).ok_or(JsonError::Escape)?;
+        // Four hex digits fit a u16: the shift drops nothing.
+        Ok((acc << 4) | v as u16)
+    })
+}
+
+/// The unescaped bytes (UTF-8) of a string's raw text.
+pub(crate) struct Unescaped<'a> {
+    rest: &'a [u8],
+    pending: [u8; 4],
+    pending_at: usize,
+    pending_len: usize,
+}
+
+impl<'a> Unescaped<'a> {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
+        Unescaped { rest: raw, pending: [0; 4], pending_at: 0, pending_len: 0 }
+    }
+}
+
+impl Iterator for Unescaped<'_> {
+    type Item = Result<u8, JsonError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pending_at < self.pending_len {
+            let b = self.pending.get(self.pending_at).copied();
+            self.pending_at = self.pending_at.saturating_add(1);
+            return b.map(Ok);
+        }
+        let (&first, rest) = self.rest.split_first()?;
+        if first != b'\\' {
+            self.rest = rest;
+            return Some(Ok(first));
+        }
+        match decode_escape(rest) {
+            Ok((c, used)) => {
+                self.rest = rest.get(used..).unwrap_or_default();
+                let encoded = c.encode_utf8(&mut self.pending).len();
+                self.pending_len = encoded;
+                self.pending_at = 1;
+                self.pending.first().copied().map(Ok)
+            }
+            Err(e) => {
+                self.rest = &[];
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Unescapes the raw string at `buf[start..end]` in place and returns its unescaped length.
+///
+/// Every escape sequence is at least as long as the UTF-8 it stands for (`\n`: 2 bytes for 1,
+/// `\uXXXX`: 6 for at most 3, a surrogate pair: 12 for 4), so the writer never passes the reader
+/// and the result stays inside the string's own bytes.
+pub(crate) fn unescape_in_place(buf: &mut [u8], start: usize, end: usize) -> Result<usize, JsonError> {
+    let mut read = start;
+    let mut write = start;
+    while read < end {
+        let literal = buf.get(read..end).ok_or(JsonError::Syntax)?;
+        let run = literal.iter().position(|&b| b == b'\\').unwrap_or(literal.len());
+        let run_end = read.saturating_add(run);
+        if write != read {
+            buf.copy_within(read..run_end, write);
+        }
+        write = write.saturating_add(run);
+        read = run_end;
+        if read >= end {
+            break;
+        }
+        let after = buf.get(read.saturating_add(1)..end).ok_or(JsonError::Syntax)?;
+        let (c, used) = decode_escape(after)?;
+        let mut utf8 = [0u8; 4];
+        let utf8 = c.encode_utf8(&mut utf8).as_bytes();
+        buf.get_mut(write..write.saturating_add(utf8.len()))
+            .ok_or(JsonError::Syntax)?
+            .copy_from_slice(utf8);
+        write = write.saturating_add(utf8.len());
+        read = read.saturating_add(1).saturating_add(used);
+    }
+    Ok(write.saturating_sub(start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::vec::Vec;
+
+    fn collect(raw: &str) -> Result<Vec<u8>, JsonError> {
+        Unescaped::new(raw.as_bytes()).collect()
+    }
+
+    fn in_place(raw: &str) -> Result<Vec<u8>, JsonError> {
+        let mut buf = std::format!("xx{raw}yy").into_bytes();
+        let end = buf.len() - 2;
+        let len = unescape_in_place(&mut buf, 2, end)?;
+        assert_eq!(&buf[..2], b"xx");
+        assert_eq!(&buf[buf.len() - 2..], b"yy");
+        Ok(buf[2..2 + len].to_vec())
+    }
+
+    #[test]
+    fn both_unescapers_agree_on_every_escape() {
+        let cases: &[(&str, &str)] = &[
+            (r#"plain"#, "plain"),
+            (r#"\"\\\/\b\f\n\r\t"#, "\"\\/\u{8}\u{c}\n\r\t"),
+            (r#"a\u0026b\u003c\u003e"#, "a&b<>"),
+            (r#"\u0000x"#, "\0x"),
+            (r#"\u00e9\u20AC"#, "é€"),
+            (r#"\ud83d\ude00!"#, "😀!"),
+            (r#"\uD83D\uDE00"#, "😀"),
+            ("é€😀", "é€😀"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(collect(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
+            assert_eq!(in_place(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_and_bad_escapes_are_refused() {
+        for (raw, want) in [
+            (r#"\ud83d"#, JsonError::LoneSurrogate),
+            (r#"\ud83dx"#, JsonError::LoneSurrogate),
+            (r#"\ud83d\u0041"#, JsonError::LoneSurrogate),
+            (r#"\ude00"#, JsonError::LoneSurrogate),
+            (r#"\ud83d\ud83d"#, JsonError::LoneSurrogate),
+            (r#"\x"#, JsonError::Escape),
+            (r#"\u12"#, JsonError::Escape),
+            ("\\", JsonError::Escape),
+        ] {
+            assert_eq!(collect(raw), Err(want), "{raw}");
+            assert_eq!(in_place(raw), Err(want), "{raw}");
+        }
+    }
+}

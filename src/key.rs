@@ -1,0 +1,101 @@
+//! A P-256 public key, its RFC 7638 thumbprint and Pomerium's key id for it.
+//!
+//! Each format has its own module: [`sec1`] points, [`der`] SubjectPublicKeyInfo and X.509
+//! certificates, [`pem`] blocks, [`jwk`] keys and key sets.
+
+pub(crate) mod der;
+pub(crate) mod jwk;
+pub(crate) mod pem;
+
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use crate::b64;
+use crate::error::{Error, KeyError};
+
+/// An ECDSA P-256 public key that tokens are verified with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicKey {
+    key: VerifyingKey,
+}
+
+/// Pomerium's key id for a key: the lowercase hex SHA-256 of its RFC 7638 thumbprint input.
+pub type KeyId = heapless::String<64>;
+
+impl PublicKey {
+    /// Reads a SEC1 point: 65 bytes uncompressed (`04 || x || y`) or 33 bytes compressed.
+    ///
+    /// # Errors
+    /// [`KeyError::Invalid`] for any other length or prefix, or a point not on the curve.
+    pub fn from_sec1(point: &[u8]) -> Result<Self, Error> {
+        let form_ok = matches!((point.len(), point.first()), (65, Some(4)) | (33, Some(2 | 3)));
+        if !form_ok {
+            return Err(KeyError::Invalid.into());
+        }
+        let key = VerifyingKey::from_sec1_bytes(point).map_err(|_| KeyError::Invalid)?;
+        Ok(PublicKey { key })
+    }
+
+    /// Reads a DER SubjectPublicKeyInfo (what `openssl ec -pubout -outform DER` writes).
+    ///
+    /// # Errors
+    /// [`KeyError::Der`] for malformed DER, [`KeyError::Unsupported`] for a key that is not
+    /// EC P-256, [`KeyError::Invalid`] for a point not on the curve.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, Error> {
+        Self::from_sec1(der::spki_point(der)?)
+    }
+
+    /// Takes the subject public key of a DER X.509 certificate.
+    ///
+    /// The certificate is only a container here, as the `openssl req -x509` file in Pomerium's
+    /// guide is: its validity dates, issuer and signature are not checked.
+    ///
+    /// # Errors
+    /// As [`PublicKey::from_spki_der`], for the certificate's structure and its key.
+    pub fn from_certificate_der(der: &[u8]) -> Result<Self, Error> {
+        Self::from_sec1(der::certificate_point(der)?)
+    }
+
+    /// The key's RFC 7638 JWK thumbprint (SHA-256).
+    pub fn thumbprint(&self) -> [u8; 32] {
+        let point = self.key.to_sec1_point(false);
+        let (mut x, mut y) = ([0u8; 43], [0u8; 43]);
+        b64::encode_url(point.x().map(|x| x.as_slice()).unwrap_or_default(), &mut x);
+        b64::encode_url(point.y().map(|y| y.as_slice()).unwrap_or_default(), &mut y);
+        let mut hash = Sha256::new();
+        hash.update(br#"{"crv":"P-256","kty":"EC","x":""#);
+        hash.update(x);
+        hash.update(br#"","y":""#);
+        hash.update(y);
+        hash.update(br#""}"#);
+        hash.finalize().into()
+    }
+
+    /// The key id Pomerium gives this key in its JWKS and token headers.
+    pub fn pomerium_kid(&self) -> KeyId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut kid = KeyId::new();
+        for byte in Sha256::digest(self.thumbprint()) {
+            for nibble in [byte >> 4, byte & 0xF] {
+                let c = HEX.get(usize::from(nibble)).copied().map_or('0', char::from);
+                // 32 bytes make exactly 64 hex digits: the string never fills up.
+                let _ = kid.push(c);
+            }
+        }
+        kid
+    }
+
+    /// The uncompressed SEC1 encoding, `04 || x || y`.
+    pub fn to_sec1_uncompressed(&self) -> [u8; 65] {
+        let mut out = [0u8; 65];
+        let point = self.key.to_sec1_point(false);
+        out.iter_mut().zip(point.as_bytes()).for_each(|(o, p)| *o = *p);
+        out
+    }
+
+    /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
+    pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
+        self.key.verify_prehash(digest, signature).is_ok()
+    }
+}

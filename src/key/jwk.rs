@@ -1,0 +1,185 @@
+//! JSON Web Keys (RFC 7517, RFC 7518 §6.2) and key sets as Pomerium serves them at
+//! `/.well-known/pomerium/jwks.json`.
+//!
+//! A member that is not a P-256 signing key (another `kty` or `crv`, `use` other than `sig`,
+//! `alg` other than `ES256`) is skipped. A member that says it is a P-256 key but is broken fails
+//! the whole document: corrupt key material is a configuration error that must be loud.
+
+use super::PublicKey;
+use crate::b64;
+use crate::error::{Error, KeyError, Part};
+use crate::json::{Kind, MemberNames, RawStr, Reader};
+
+/// One member of a key set, as read.
+pub(crate) enum Member<'a> {
+    /// A P-256 signing key, with its `kid` if it has one.
+    Key(PublicKey, Option<RawStr<'a>>),
+    /// Something else, to be skipped in a key set (and refused on its own).
+    Skipped,
+}
+
+fn json(reason: crate::error::JsonError) -> Error {
+    Error::Json { part: Part::Key, reason }
+}
+
+/// A member's value: absent, a string, or present with another type.
+#[derive(Clone, Copy, Default)]
+enum Field<'a> {
+    #[default]
+    Absent,
+    Str(RawStr<'a>),
+    Other,
+}
+
+impl Field<'_> {
+    fn is(&self, expected: &str) -> Result<bool, Error> {
+        match self {
+            Field::Str(s) => s.eq_str(expected).map_err(json),
+            _ => Ok(false),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Fields<'a> {
+    kty: Field<'a>,
+    crv: Field<'a>,
+    x: Field<'a>,
+    y: Field<'a>,
+    kid: Field<'a>,
+    use_: Field<'a>,
+    alg: Field<'a>,
+    private: bool,
+}
+
+/// Reads one JWK object from `reader` (positioned at it) and judges it.
+pub(crate) fn read_member<'a>(reader: &mut Reader<'a>) -> Result<Member<'a>, Error> {
+    if reader.peek_kind().map_err(json)? != Kind::Object {
+        return Err(KeyError::Jwk.into());
+    }
+    reader.object().map_err(json)?;
+    let mut names = MemberNames::new(Part::Key);
+    let mut f = Fields::default();
+    while let Some(name) = reader.member().map_err(json)? {
+        names.insert(name)?;
+        let slot = match () {
+            () if name.eq_str("kty").map_err(json)? => Some(&mut f.kty),
+            () if name.eq_str("crv").map_err(json)? => Some(&mut f.crv),
+            () if name.eq_str("x").map_err(json)? => Some(&mut f.x),
+            () if name.eq_str("y").map_err(json)? => Some(&mut f.y),
+            () if name.eq_str("kid").map_err(json)? => Some(&mut f.kid),
+            () if name.eq_str("use").map_err(json)? => Some(&mut f.use_),
+            () if name.eq_str("alg").map_err(json)? => Some(&mut f.alg),
+            () => {
+                // Private key members of EC (d), RSA (d, p, q, ...) and OKP (d) keys.
+                f.private |= name.eq_str("d").map_err(json)?;
+                None
+            }
+        };
+        match (slot, reader.peek_kind().map_err(json)?) {
+            (Some(slot), Kind::String) => *slot = Field::Str(reader.string().map_err(json)?),
+            (Some(slot), _) => {
+                *slot = Field::Other;
+                reader.skip_value().map_err(json)?;
+            }
+            (None, _) => reader.skip_value().map_err(json)?,
+        }
+    }
+    judge(&f)
+}
+
+fn judge<'a>(f: &Fields<'a>) -> Result<Member<'a>, Error> {
+    if f.private {
+        return Err(KeyError::PrivateKey.into());
+    }
+    let signing = matches!(f.use_, Field::Absent) || f.use_.is("sig")?;
+    let es256 = matches!(f.alg, Field::Absent) || f.alg.is("ES256")?;
+    if !f.kty.is("EC")? || !f.crv.is("P-256")? || !signing || !es256 {
+        return Ok(Member::Skipped);
+    }
+    let invalid = || Error::from(KeyError::Invalid);
+    let kid = match f.kid {
+        Field::Absent => None,
+        Field::Str(kid) => {
+            kid.unescaped().try_for_each(|b| b.map(drop)).map_err(json)?;
+            Some(kid)
+        }
+        Field::Other => return Err(invalid()),
+    };
+    let mut point = [0u8; 65];
+    let (prefix, xy) = point.split_first_mut().ok_or_else(invalid)?;
+    *prefix = 4; // uncompressed SEC1
+    let (x, y) = xy.split_at_mut_checked(32).ok_or_else(invalid)?;
+    coordinate(f.x, x)?;
+    coordinate(f.y, y)?;
+    Ok(Member::Key(PublicKey::from_sec1(&point).map_err(|_| invalid())?, kid))
+}
+
+/// A coordinate: exactly 32 bytes as 43 symbols of canonical unpadded base64url.
+fn coordinate(field: Field<'_>, out: &mut [u8]) -> Result<(), Error> {
+    let invalid = || Error::from(KeyError::Invalid);
+    let Field::Str(text) = field else { return Err(invalid()) };
+    let mut unescaped = [0u8; 43];
+    let text = text.unescape_into(&mut unescaped).map_err(json)?.ok_or_else(invalid)?;
+    if text.len() != 43 {
+        return Err(invalid());
+    }
+    let decoded = b64::decode_url(text, out).map_err(|_| invalid())?;
+    if decoded.len() == 32 { Ok(()) } else { Err(invalid()) }
+}
+
+/// Reads a single JWK document.
+pub(crate) fn read_single(json_text: &[u8]) -> Result<(PublicKey, Option<RawStr<'_>>), Error> {
+    let mut reader = Reader::new(json_text).map_err(json)?;
+    let member = read_member(&mut reader)?;
+    reader.finish().map_err(json)?;
+    match member {
+        Member::Key(key, kid) => Ok((key, kid)),
+        Member::Skipped => Err(KeyError::Unsupported.into()),
+    }
+}
+
+/// Reads a JWKS document, handing each P-256 signing key to `add`.
+pub(crate) fn read_set<'a>(
+    json_text: &'a [u8],
+    mut add: impl FnMut(PublicKey, Option<RawStr<'a>>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut reader = Reader::new(json_text).map_err(json)?;
+    reader.document().map_err(json)?;
+    let mut names = MemberNames::new(Part::Key);
+    let mut has_keys = false;
+    while let Some(name) = reader.member().map_err(json)? {
+        names.insert(name)?;
+        if !name.eq_str("keys").map_err(json)? {
+            reader.skip_value().map_err(json)?;
+            continue;
+        }
+        has_keys = true;
+        match reader.peek_kind().map_err(json)? {
+            Kind::Null => reader.null().map_err(json)?,
+            Kind::Array => {
+                reader.array().map_err(json)?;
+                while reader.element().map_err(json)? {
+                    if let Member::Key(key, kid) = read_member(&mut reader)? {
+                        add(key, kid)?;
+                    }
+                }
+            }
+            _ => return Err(KeyError::Jwk.into()),
+        }
+    }
+    reader.finish().map_err(json)?;
+    if has_keys { Ok(()) } else { Err(KeyError::Jwk.into()) }
+}
+
+/// Whether a JSON document is a key set (has a top-level `keys` member) rather than one key.
+pub(crate) fn is_set(json_text: &[u8]) -> Result<bool, Error> {
+    let mut reader = Reader::new(json_text).map_err(json)?;
+    reader.document().map_err(json)?;
+    let mut found = false;
+    while let Some(name) = reader.member().map_err(json)? {
+        found |= name.eq_str("keys").map_err(json)?;
+        reader.skip_value().map_err(json)?;
+    }
+    Ok(found)
+}

@@ -1,0 +1,122 @@
+//! Time as the caller gives it, and JSON NumericDates read as whole seconds.
+
+/// A point in time, in whole seconds since the Unix epoch (UTC).
+///
+/// The verifier never reads a clock: the caller passes `now`, which keeps the crate `no_std` and
+/// makes every time check reproducible. A newtype, so that milliseconds cannot slip in unnoticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixTime(u64);
+
+impl UnixTime {
+    /// The time `secs` seconds after the Unix epoch.
+    pub const fn from_secs(secs: u64) -> Self {
+        UnixTime(secs)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub const fn as_secs(self) -> u64 {
+        self.0
+    }
+}
+
+/// Reads a JSON number (already checked against the RFC 8259 grammar) as a NumericDate in whole
+/// seconds: integer, fraction and exponent forms alike, the fraction dropped.
+///
+/// Returns `None` for a negative number or one whose whole part does not fit in a `u64`.
+/// `-0` (and `-0.0`) is zero, not negative.
+pub(crate) fn numeric_date(text: &[u8]) -> Option<u64> {
+    let (negative, text) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(at) => (text.get(..at)?, text.get(at.saturating_add(1)..)?),
+        None => (text, &b""[..]),
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(at) => (mantissa.get(..at)?, mantissa.get(at.saturating_add(1)..)?),
+        None => (mantissa, &b""[..]),
+    };
+
+    // The value is 0.d1d2d3... x 10^point over the significant digits d1 d2 ...
+    let digits = int.iter().chain(frac).map(|d| d.wrapping_sub(b'0'));
+    let leading_zeros = digits.clone().take_while(|&d| d == 0).count();
+    let mut significant = digits.skip(leading_zeros).peekable();
+    if significant.peek().is_none() {
+        return Some(0);
+    }
+    if negative {
+        return None;
+    }
+    let point = signed(int.len())
+        .saturating_add(exponent_value(exponent))
+        .saturating_sub(signed(leading_zeros));
+    if point <= 0 {
+        return Some(0);
+    }
+    // u64::MAX has 20 digits; a whole part with more cannot fit.
+    if point > 20 {
+        return None;
+    }
+    (0..point).try_fold(0u64, |acc, _| acc.checked_mul(10)?.checked_add(u64::from(significant.next().unwrap_or(0))))
+}
+
+fn signed(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The exponent's value, saturated: anything beyond a few thousand decides the result alone.
+fn exponent_value(text: &[u8]) -> i64 {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    let magnitude = digits
+        .iter()
+        .fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add(i64::from(d.wrapping_sub(b'0'))))
+        .min(1 << 40);
+    if negative { magnitude.saturating_neg() } else { magnitude }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numeric_date;
+
+    #[test]
+    fn numeric_dates_in_every_form() {
+        let cases: &[(&str, Option<u64>)] = &[
+            ("0", Some(0)),
+            ("-0", Some(0)),
+            ("-0.0e10", Some(0)),
+            ("1700000300", Some(1_700_000_300)),
+            ("1700000300.5", Some(1_700_000_300)),
+            ("1700000300.999999", Some(1_700_000_300)),
+            ("1.7000003e+09", Some(1_700_000_300)),
+            ("1.7000003E9", Some(1_700_000_300)),
+            ("17000003e2", Some(1_700_000_300)),
+            ("170000030000e-2", Some(1_700_000_300)),
+            ("0.0000017000003e15", Some(1_700_000_300)),
+            ("0.5", Some(0)),
+            ("5e-1", Some(0)),
+            ("1e-99999999999999999999", Some(0)),
+            ("0e99999999999999999999", Some(0)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("18446744073709551615.9", Some(u64::MAX)),
+            ("1.8446744073709551615e19", Some(u64::MAX)),
+            ("18446744073709551616", None),
+            ("1.8446744073709551616e19", None),
+            ("1e20", None),
+            ("1e30", None),
+            ("1e400", None),
+            ("1e99999999999999999999", None),
+            ("-1", None),
+            ("-0.5", None),
+            ("-1e-30", None),
+        ];
+        for (text, want) in cases {
+            let got = numeric_date(text.as_bytes());
+            assert_eq!(got, *want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The verification pipeline, in the order SPEC.md fixes: size cap, split, decode, header, key
+//! choice, signature over the exact signing input, and only then the claims and their checks.
+
+use p256::ecdsa::Signature;
+use sha2::{Digest, Sha256};
+
+use crate::b64::{self, DecodeError};
+use crate::claims::{self, Claims, Span};
+use crate::compact;
+use crate::error::{Error, Part};
+use crate::header;
+use crate::keyset::KeySet;
+use crate::time::UnixTime;
+use crate::validation::Policy;
+
+/// The default leeway for clock skew, in seconds.
+pub const DEFAULT_LEEWAY: u64 = 60;
+
+/// Caller-owned storage for one verification; the verified [`Claims`] borrow from it.
+///
+/// - `TOKEN`: the longest token accepted, in bytes (default 8 KiB). Memory: `TOKEN` bytes, which
+///   hold the decoded header and claims.
+/// - `GROUPS`: how many `groups` entries fit, counted together with the entries of an array-form
+///   `aud` (default 128). Memory: 8 bytes each.
+///
+/// Pomerium tokens are about 1 KiB plus the group names; a user in 600 groups makes a token of
+/// about 16 KiB, which `Buffers<16384, 640>` takes. Keep large buffers off small stacks
+/// (in a `static`, a `Box`, or a long-lived task).
+#[derive(Clone)]
+pub struct Buffers<const TOKEN: usize = 8192, const GROUPS: usize = 128> {
+    decoded: [u8; TOKEN],
+    spans: [Span; GROUPS],
+}
+
+impl<const TOKEN: usize, const GROUPS: usize> Buffers<TOKEN, GROUPS> {
+    /// Zeroed buffers.
+    pub const fn new() -> Self {
+        const {
+            assert!(TOKEN >= 512, "a TOKEN capacity under 512 bytes cannot hold a Pomerium token");
+            assert!(GROUPS >= 1, "GROUPS must be at least 1");
+            assert!(TOKEN <= u32::MAX as usize, "TOKEN must fit in 32 bits");
+        }
+        Buffers { decoded: [0; TOKEN], spans: [Span::EMPTY; GROUPS] }
+    }
+}
+
+impl<const TOKEN: usize, const GROUPS: usize> Default for Buffers<TOKEN, GROUPS> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Verifies `X-Pomerium-Jwt-Assertion` tokens against a key set, an audience and an issuer.
+///
+/// A `Verifier` is a few words of configuration that borrows its keys and strings; build it once
+/// and share it, or build one per request.
+#[derive(Clone, Copy, Debug)]
+pub struct Verifier<'a, const KEYS: usize = 4> {
+    keys: &'a KeySet<KEYS>,
+    policy: Policy<'a>,
+}
+
+impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
+    /// A verifier for tokens signed by one of `keys` for `audience` (the route's host, as
+    /// Pomerium writes it in `aud`). The issuer defaults to what Pomerium writes for that
+    /// audience (the audience itself, `https://<audience>/`, or `pomerium-proxy`); the leeway to
+    /// [`DEFAULT_LEEWAY`].
+    pub const fn new(keys: &'a KeySet<KEYS>, audience: &'a str) -> Self {
+        Verifier { keys, policy: Policy { audience, issuer: None, leeway: DEFAULT_LEEWAY } }
+    }
+
+    /// Requires `iss` to equal `issuer` exactly.
+    pub const fn with_issuer(mut self, issuer: &'a str) -> Self {
+        self.policy.issuer = Some(issuer);
+        self
+    }
+
+    /// Allows `seconds` of clock skew in the `exp`, `nbf` and `iat` checks (0 is allowed).
+    pub const fn with_leeway(mut self, seconds: u64) -> Self {
+        self.policy.leeway = seconds;
+        self
+    }
+
+    /// Verifies `token` at time `now`, decoding into `buffers`.
+    ///
+    /// Returns the claims only when every check passed; nothing partial is ever returned.
+    ///
+    /// # Errors
+    /// One [`Error`] variant per failed rule: see its documentation.
+    pub fn verify<'b, const TOKEN: usize, const GROUPS: usize>(
+        &self,
+        token: impl AsRef<[u8]>,
+        now: UnixTime,
+        buffers: &'b mut Buffers<TOKEN, GROUPS>,
+    ) -> Result<Claims<'b>, Error> {
+        let token = token.as_ref();
+        if token.len() > TOKEN {
+            return Err(Error::TokenTooLarge { len: token.len(), max: TOKEN });
+        }
+        let segments = compact::split(token)?;
+
+        // Decoding only turns text into bytes; the payload is not read until the signature holds.
+        let (header, payload) = decode_pair(segments.header, segments.payload, &mut buffers.decoded)?;
+        let signature = decode_signature(segments.signature)?;
+        let header = header::parse(header)?;
+
+        let digest: [u8; 32] = Sha256::digest(segments.signing_input).into();
+        let mut candidates = self.keys.candidates(header.kid.as_ref()).peekable();
+        if candidates.peek().is_none() {
+            return Err(Error::UnknownKey);
+        }
+        let signature = Signature::from_slice(&signature).map_err(|_| Error::BadSignature)?;
+        if !candidates.any(|key| key.verifies(&digest, &signature)) {
+            return Err(Error::BadSignature);
+        }
+
+        let claims = claims::read(payload, &mut buffers.spans)?;
+        self.policy.check(&claims, now)?;
+        Ok(claims)
+    }
+}
+
+/// Decodes the header and payload segments into the front of `buffer`, one after the other.
+fn decode_pair<'b>(header: &[u8], payload: &[u8], buffer: &'b mut [u8]) -> Result<(&'b [u8], &'b mut [u8]), Error> {
+    let header_len = b64::decoded_len(header.len()).ok_or(Error::Base64(Part::Header))?;
+    let (header_buf, payload_buf) = buffer.split_at_mut_checked(header_len).ok_or(Error::Base64(Part::Header))?;
+    let header = b64::decode_url(header, header_buf).map_err(|e| base64_error(e, Part::Header))?;
+    let payload_len = b64::decode_url(payload, payload_buf).map_err(|e| base64_error(e, Part::Payload))?.len();
+    let payload = payload_buf.get_mut(..payload_len).ok_or(Error::Base64(Part::Payload))?;
+    Ok((header, payload))
+}
+
+/// Decodes the signature segment, which must hold exactly 64 bytes.
+fn decode_signature(segment: &[u8]) -> Result<[u8; 64], Error> {
+    let mut signature = [0u8; 64];
+    match b64::decoded_len(segment.len()) {
+        None => Err(Error::Base64(Part::Signature)),
+        Some(64) => {
+            b64::decode_url(segment, &mut signature).map_err(|e| base64_error(e, Part::Signature))?;
+            Ok(signature)
+        }
+        Some(_) => Err(Error::SignatureLength),
+    }
+}
+
+fn base64_error(e: DecodeError, part: Part) -> Error {
+    match e {
+        // The token fits TOKEN bytes and decodes to fewer, so this cannot happen; stay typed.
+        DecodeError::TooLong => Error::TokenTooLarge { len: 0, max: 0 },
+        DecodeError::Invalid => Error::Base64(part),
+    }
+}
