@@ -29,7 +29,10 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError::Invalid`] for any other length or prefix, or a point not on the curve.
     pub fn from_sec1(point: &[u8]) -> Result<Self, Error> {
-        let form_ok = matches!((point.len(), point.first()), (65, Some(4)) | (33, Some(2 | 3)));
+        let form_ok = matches!(
+            (point.len(), point.first()),
+            (65, Some(4)) | (33, Some(2 | 3))
+        );
         if !form_ok {
             return Err(KeyError::Invalid.into());
         }
@@ -78,7 +81,10 @@ impl PublicKey {
         let mut kid = KeyId::new();
         for byte in Sha256::digest(self.thumbprint()) {
             for nibble in [byte >> 4, byte & 0xF] {
-                let c = HEX.get(usize::from(nibble)).copied().map_or('0', char::from);
+                let c = HEX
+                    .get(usize::from(nibble))
+                    .copied()
+                    .map_or('0', char::from);
                 // 32 bytes make exactly 64 hex digits: the string never fills up.
                 let _ = kid.push(c);
             }
@@ -90,12 +96,39 @@ impl PublicKey {
     pub fn to_sec1_uncompressed(&self) -> [u8; 65] {
         let mut out = [0u8; 65];
         let point = self.key.to_sec1_point(false);
-        out.iter_mut().zip(point.as_bytes()).for_each(|(o, p)| *o = *p);
+        out.iter_mut()
+            .zip(point.as_bytes())
+            .for_each(|(o, p)| *o = *p);
         out
+    }
+
+    /// Verifies an ES256 (RFC 7518 §3.4) signature over `message`: 64 bytes, `r || s`
+    /// big-endian, both in `[1, n)`; high-S values verify, as Go's signer makes them.
+    /// This is the exact check [`Verifier::verify`](crate::Verifier::verify) makes.
+    ///
+    /// # Errors
+    /// [`Error::SignatureLength`] when `signature` is not 64 bytes, [`Error::BadSignature`]
+    /// when it is out of range or does not verify.
+    pub fn verify_es256(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        let signature = es256_signature(signature)?;
+        let digest: [u8; 32] = Sha256::digest(message).into();
+        if self.verifies(&digest, &signature) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature)
+        }
     }
 
     /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
         self.key.verify_prehash(digest, signature).is_ok()
     }
+}
+
+/// Reads an ES256 signature: exactly 64 bytes, `r || s`, each in `[1, n)`.
+pub(crate) fn es256_signature(bytes: &[u8]) -> Result<Signature, Error> {
+    if bytes.len() != 64 {
+        return Err(Error::SignatureLength);
+    }
+    Signature::from_slice(bytes).map_err(|_| Error::BadSignature)
 }

@@ -58,7 +58,10 @@ pub(crate) fn numeric_date(text: &[u8]) -> Option<u64> {
     if point > 20 {
         return None;
     }
-    (0..point).try_fold(0u64, |acc, _| acc.checked_mul(10)?.checked_add(u64::from(significant.next().unwrap_or(0))))
+    (0..point).try_fold(0u64, |acc, _| {
+        acc.checked_mul(10)?
+            .checked_add(u64::from(significant.next().unwrap_or(0)))
+    })
 }
 
 fn signed(n: usize) -> i64 {
@@ -74,9 +77,16 @@ fn exponent_value(text: &[u8]) -> i64 {
     };
     let magnitude = digits
         .iter()
-        .fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add(i64::from(d.wrapping_sub(b'0'))))
+        .fold(0i64, |acc, d| {
+            acc.saturating_mul(10)
+                .saturating_add(i64::from(d.wrapping_sub(b'0')))
+        })
         .min(1 << 40);
-    if negative { magnitude.saturating_neg() } else { magnitude }
+    if negative {
+        magnitude.saturating_neg()
+    } else {
+        magnitude
+    }
 }
 
 #[cfg(test)]
