@@ -64,12 +64,7 @@ pub(crate) fn decode_url<'o>(src: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], 
     let mut bad = 0u8;
     for (quad, triple) in quads.zip(&mut triples) {
         if let ([a, b, c, d], [x, y, z]) = (quad, triple) {
-            let s = [
-                sextet(&URL, *a),
-                sextet(&URL, *b),
-                sextet(&URL, *c),
-                sextet(&URL, *d),
-            ];
+            let s = [sextet(&URL, *a), sextet(&URL, *b), sextet(&URL, *c), sextet(&URL, *d)];
             bad |= s[0] | s[1] | s[2] | s[3];
             [*x, *y, *z] = join(s);
         }
@@ -83,10 +78,7 @@ pub(crate) fn decode_url<'o>(src: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], 
 
 /// Decodes canonical padded standard base64 that may be broken into lines (any ASCII white space
 /// between symbols) into the front of `out`.
-pub(crate) fn decode_standard_lines<'o>(
-    src: &[u8],
-    out: &'o mut [u8],
-) -> Result<&'o [u8], DecodeError> {
+pub(crate) fn decode_standard_lines<'o>(src: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], DecodeError> {
     let mut symbols = src.iter().copied().filter(|b| !b.is_ascii_whitespace());
     let mut written = 0usize;
     let mut done = false;
@@ -104,16 +96,9 @@ pub(crate) fn decode_standard_lines<'o>(
             _ => (&[a, b, c, d][..], 3),
         };
         done = bytes < 3;
-        let dst = out
-            .get_mut(written..written.saturating_add(bytes))
-            .ok_or(DecodeError::TooLong)?;
+        let dst = out.get_mut(written..written.saturating_add(bytes)).ok_or(DecodeError::TooLong)?;
         if bytes == 3 {
-            let s = [
-                sextet(&STANDARD, a),
-                sextet(&STANDARD, b),
-                sextet(&STANDARD, c),
-                sextet(&STANDARD, d),
-            ];
+            let s = [sextet(&STANDARD, a), sextet(&STANDARD, b), sextet(&STANDARD, c), sextet(&STANDARD, d)];
             if (s[0] | s[1] | s[2] | s[3]) & 0xC0 != 0 {
                 return Err(DecodeError::Invalid);
             }
@@ -147,10 +132,7 @@ fn sextet(table: &[u8; 256], b: u8) -> u8 {
 }
 
 fn join(s: [u8; 4]) -> [u8; 3] {
-    let v = (u32::from(s[0]) << 18)
-        | (u32::from(s[1]) << 12)
-        | (u32::from(s[2]) << 6)
-        | u32::from(s[3]);
+    let v = (u32::from(s[0]) << 18) | (u32::from(s[1]) << 12) | (u32::from(s[2]) << 6) | u32::from(s[3]);
     let [_, x, y, z] = v.to_be_bytes();
     [x, y, z]
 }
@@ -203,9 +185,7 @@ mod tests {
         assert_eq!(url("").as_deref(), Ok(&b""[..]));
         assert_eq!(url("eyJ9").as_deref(), Ok(&b"{\"}"[..]));
         assert_eq!(url("-_8").as_deref(), Ok(&[0xfb, 0xff][..]));
-        for bad in [
-            "a", "abcde", "ab=", "ab==", "+/8", "ab c", "ab\n", "QR", "QUG", "\u{e9}AA",
-        ] {
+        for bad in ["a", "abcde", "ab=", "ab==", "+/8", "ab c", "ab\n", "QR", "QUG", "\u{e9}AA"] {
             assert_eq!(url(bad), Err(DecodeError::Invalid), "{bad:?}");
         }
         assert_eq!(url("QQ").as_deref(), Ok(&b"A"[..]));
@@ -219,9 +199,7 @@ mod tests {
         assert_eq!(std_lines("QUFB\r\nQQ==\n").as_deref(), Ok(&b"AAAA"[..]));
         assert_eq!(std_lines(" Q U E = ").as_deref(), Ok(&b"AA"[..]));
         assert_eq!(std_lines("+/8=").as_deref(), Ok(&[0xfb, 0xff][..]));
-        for bad in [
-            "QQ", "QUE", "QR==", "QUG=", "QQ==QUFB", "Q===", "-_8=", "QUFB=", "QQ=A",
-        ] {
+        for bad in ["QQ", "QUE", "QR==", "QUG=", "QQ==QUFB", "Q===", "-_8=", "QUFB=", "QQ=A"] {
             assert_eq!(std_lines(bad), Err(DecodeError::Invalid), "{bad:?}");
         }
     }
@@ -232,43 +210,26 @@ mod tests {
         let mut ours = [0u8; 96];
         for len in 0..=48usize {
             for seed in 0..64u8 {
-                let data: Vec<u8> = (0..len)
-                    .map(|i| {
-                        (i as u8)
-                            .wrapping_mul(151)
-                            .wrapping_add(seed.wrapping_mul(37))
-                    })
-                    .collect();
+                let data: Vec<u8> =
+                    (0..len).map(|i| (i as u8).wrapping_mul(151).wrapping_add(seed.wrapping_mul(37))).collect();
                 let text = Base64UrlUnpadded::encode(&data, &mut enc).unwrap();
                 assert_eq!(decode_url(text.as_bytes(), &mut ours).unwrap(), &data[..]);
                 let mut mine = [0u8; 64];
                 encode_url(&data, &mut mine[..text.len()]);
                 assert_eq!(&mine[..text.len()], text.as_bytes());
                 let text = Base64::encode(&data, &mut enc).unwrap();
-                assert_eq!(
-                    decode_standard_lines(text.as_bytes(), &mut ours).unwrap(),
-                    &data[..]
-                );
+                assert_eq!(decode_standard_lines(text.as_bytes(), &mut ours).unwrap(), &data[..]);
             }
         }
         // Every single-symbol change of a valid text: both decoders accept or refuse alike.
-        let text = Base64UrlUnpadded::encode(b"pomerium!", &mut enc)
-            .unwrap()
-            .as_bytes()
-            .to_vec();
+        let text = Base64UrlUnpadded::encode(b"pomerium!", &mut enc).unwrap().as_bytes().to_vec();
         for i in 0..text.len() {
             for b in 0..=255u8 {
                 let mut t = text.clone();
                 t[i] = b;
                 let mut theirs = [0u8; 96];
-                let want = Base64UrlUnpadded::decode(&t, &mut theirs)
-                    .map(<[u8]>::to_vec)
-                    .ok();
-                assert_eq!(
-                    decode_url(&t, &mut ours).map(<[u8]>::to_vec).ok(),
-                    want,
-                    "{t:?}"
-                );
+                let want = Base64UrlUnpadded::decode(&t, &mut theirs).map(<[u8]>::to_vec).ok();
+                assert_eq!(decode_url(&t, &mut ours).map(<[u8]>::to_vec).ok(), want, "{t:?}");
             }
         }
     }

@@ -116,10 +116,7 @@ impl<'b> Strings<'b> {
 
     /// The strings, in order.
     pub fn iter(&self) -> StringsIter<'b> {
-        StringsIter {
-            text: self.text,
-            spans: self.spans.iter(),
-        }
+        StringsIter { text: self.text, spans: self.spans.iter() }
     }
 
     fn at(&self, span: Span) -> Option<&'b str> {
@@ -155,11 +152,7 @@ impl<'b> Iterator for StringsIter<'b> {
 
     fn next(&mut self) -> Option<&'b str> {
         let span = self.spans.next()?;
-        Strings {
-            text: self.text,
-            spans: &[],
-        }
-        .at(*span)
+        Strings { text: self.text, spans: &[] }.at(*span)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -201,9 +194,7 @@ pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<C
         Some(Aud::Many(r)) => r.end.max(located.groups.end),
         _ => located.groups.end,
     };
-    let spans = spans
-        .get_mut(..used)
-        .ok_or(Error::Capacity(Capacity::Groups))?;
+    let spans = spans.get_mut(..used).ok_or(Error::Capacity(Capacity::Groups))?;
 
     let one_aud = match &mut located.aud {
         Some(Aud::One(span)) => Some(span),
@@ -253,10 +244,7 @@ pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<C
 /// Unescapes one string in place, if it has escapes, and shortens its span to the value.
 fn unescape(payload: &mut [u8], span: &mut Span) -> Result<(), Error> {
     let range = span.range();
-    if payload
-        .get(range.clone())
-        .is_some_and(|s| s.contains(&b'\\'))
-    {
+    if payload.get(range.clone()).is_some_and(|s| s.contains(&b'\\')) {
         let len = unescape_in_place(payload, range.start, range.end).map_err(payload_json)?;
         span.len = u32::try_from(len).map_err(|_| Error::Capacity(Capacity::Scratch))?;
     }
@@ -264,16 +252,11 @@ fn unescape(payload: &mut [u8], span: &mut Span) -> Result<(), Error> {
 }
 
 fn payload_json(reason: JsonError) -> Error {
-    Error::Json {
-        part: Part::Payload,
-        reason,
-    }
+    Error::Json { part: Part::Payload, reason }
 }
 
 fn str_at(text: &[u8], span: Span) -> Result<&str, Error> {
-    let bytes = text
-        .get(span.range())
-        .ok_or(payload_json(JsonError::Syntax))?;
+    let bytes = text.get(span.range()).ok_or(payload_json(JsonError::Syntax))?;
     core::str::from_utf8(bytes).map_err(|_| payload_json(JsonError::Utf8))
 }
 
@@ -356,9 +339,7 @@ fn string_array(
             return Err(Error::InvalidClaim(claim));
         }
         let span = Span::of(reader.string().map_err(payload_json)?)?;
-        *spans
-            .get_mut(*used)
-            .ok_or(Error::Capacity(Capacity::Groups))? = span;
+        *spans.get_mut(*used).ok_or(Error::Capacity(Capacity::Groups))? = span;
         *used = used.saturating_add(1);
     }
     Ok(from..*used)

@@ -15,22 +15,15 @@ pub(crate) struct Segments<'t> {
 /// Splits `token` at its two dots; refuses any other number of dots and empty segments.
 pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, Error> {
     let mut parts = token.splitn(3, |&b| b == b'.');
-    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(header), Some(payload), Some(signature)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(Error::Segments);
     };
-    if header.is_empty() || payload.is_empty() || signature.is_empty() || signature.contains(&b'.')
-    {
+    if header.is_empty() || payload.is_empty() || signature.is_empty() || signature.contains(&b'.') {
         return Err(Error::Segments);
     }
     let signed_len = header.len().saturating_add(1).saturating_add(payload.len());
     let signing_input = token.get(..signed_len).ok_or(Error::Segments)?;
-    Ok(Segments {
-        header,
-        payload,
-        signature,
-        signing_input,
-    })
+    Ok(Segments { header, payload, signature, signing_input })
 }
 
 #[cfg(test)]
@@ -40,10 +33,7 @@ mod tests {
     #[test]
     fn exactly_three_non_empty_segments() {
         let s = split(b"aa.bb.cc").unwrap();
-        assert_eq!(
-            (s.header, s.payload, s.signature),
-            (&b"aa"[..], &b"bb"[..], &b"cc"[..])
-        );
+        assert_eq!((s.header, s.payload, s.signature), (&b"aa"[..], &b"bb"[..], &b"cc"[..]));
         assert_eq!(s.signing_input, b"aa.bb");
         for bad in [
             &b""[..],

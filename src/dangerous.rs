@@ -27,10 +27,7 @@ pub struct Unverified<'b> {
 /// [`Error::Segments`], [`Error::Base64`] or [`Error::Json`] when the token is not well-formed,
 /// [`Error::TokenTooLarge`] when `buffer` is too small.
 pub fn decode_unverified<'b>(token: &[u8], buffer: &'b mut [u8]) -> Result<Unverified<'b>, Error> {
-    let too_large = Error::TokenTooLarge {
-        len: token.len(),
-        max: buffer.len(),
-    };
+    let too_large = Error::TokenTooLarge { len: token.len(), max: buffer.len() };
     let segments = compact::split(token)?;
     let mut rest = buffer;
     let mut parts = [&[][..]; 3];
@@ -40,24 +37,14 @@ pub fn decode_unverified<'b>(token: &[u8], buffer: &'b mut [u8]) -> Result<Unver
         (segments.signature, Part::Signature),
     ]) {
         let len = b64::decoded_len(segment.len()).ok_or(Error::Base64(part))?;
-        let (out, after) = core::mem::take(&mut rest)
-            .split_at_mut_checked(len)
-            .ok_or(too_large)?;
+        let (out, after) = core::mem::take(&mut rest).split_at_mut_checked(len).ok_or(too_large)?;
         *slot = b64::decode_url(segment, out).map_err(|_| Error::Base64(part))?;
         rest = after;
     }
     let [header, payload, signature] = parts;
     check_object(header, Part::Header)?;
     check_object(payload, Part::Payload)?;
-    let text = |bytes, part| {
-        core::str::from_utf8(bytes).map_err(|_| Error::Json {
-            part,
-            reason: crate::JsonError::Utf8,
-        })
-    };
-    Ok(Unverified {
-        header: text(header, Part::Header)?,
-        payload: text(payload, Part::Payload)?,
-        signature,
-    })
+    let text =
+        |bytes, part| core::str::from_utf8(bytes).map_err(|_| Error::Json { part, reason: crate::JsonError::Utf8 });
+    Ok(Unverified { header: text(header, Part::Header)?, payload: text(payload, Part::Payload)?, signature })
 }

@@ -248,18 +248,12 @@ impl fmt::Display for KeyError {
                 "this is a private key; pass the public key instead \
                  (openssl ec -in key.pem -pubout -out pub.pem)"
             }
-            KeyError::Unsupported => {
-                "not an EC P-256 key (RSA, P-384, Ed25519, ... are not used by Pomerium)"
-            }
-            KeyError::Invalid => {
-                "broken P-256 key (point not on the curve, or a malformed coordinate)"
-            }
+            KeyError::Unsupported => "not an EC P-256 key (RSA, P-384, Ed25519, ... are not used by Pomerium)",
+            KeyError::Invalid => "broken P-256 key (point not on the curve, or a malformed coordinate)",
             KeyError::UnknownFormat => "not a PEM, DER, SEC1, JWK or JWKS key",
             KeyError::Pem => "malformed PEM block",
             KeyError::PemLabel => "unsupported PEM label (expected PUBLIC KEY or CERTIFICATE)",
-            KeyError::Der => {
-                "malformed DER (expected a SubjectPublicKeyInfo or an X.509 certificate)"
-            }
+            KeyError::Der => "malformed DER (expected a SubjectPublicKeyInfo or an X.509 certificate)",
             KeyError::Jwk => "malformed JWK or JWKS",
         })
     }
@@ -272,16 +266,10 @@ impl fmt::Display for Error {
                 write!(f, "token is {len} bytes, larger than the {max}-byte limit")
             }
             Error::Capacity(Capacity::Groups) => f.write_str("more groups than the buffers hold"),
-            Error::Capacity(Capacity::Members) => {
-                f.write_str("too many members in one JSON object")
-            }
+            Error::Capacity(Capacity::Members) => f.write_str("too many members in one JSON object"),
             Error::Capacity(Capacity::Keys) => f.write_str("more keys than the key set holds"),
-            Error::Capacity(Capacity::Scratch) => {
-                f.write_str("scratch buffer too small for the input")
-            }
-            Error::Segments => {
-                f.write_str("not a compact JWS (header.payload.signature, no empty segment)")
-            }
+            Error::Capacity(Capacity::Scratch) => f.write_str("scratch buffer too small for the input"),
+            Error::Segments => f.write_str("not a compact JWS (header.payload.signature, no empty segment)"),
             Error::Base64(part) => write!(f, "{} is not canonical unpadded base64url", part.name()),
             Error::SignatureLength => f.write_str("signature is not 64 bytes of r || s"),
             Error::Json { part, reason } => write!(f, "{} JSON: {reason}", part.name()),
@@ -297,16 +285,10 @@ impl fmt::Display for Error {
                 write!(f, "token expired at {exp} (now {now}, leeway {leeway}s)")
             }
             Error::NotYetValid { nbf, now, leeway } => {
-                write!(
-                    f,
-                    "token not valid before {nbf} (now {now}, leeway {leeway}s)"
-                )
+                write!(f, "token not valid before {nbf} (now {now}, leeway {leeway}s)")
             }
             Error::IssuedInFuture { iat, now, leeway } => {
-                write!(
-                    f,
-                    "token issued in the future at {iat} (now {now}, leeway {leeway}s)"
-                )
+                write!(f, "token issued in the future at {iat} (now {now}, leeway {leeway}s)")
             }
             Error::WrongAudience => f.write_str("audience does not match"),
             Error::WrongIssuer => f.write_str("issuer does not match"),

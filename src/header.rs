@@ -16,10 +16,7 @@ pub(crate) struct Header<'a> {
 /// `alg`, then `crit`, then `typ`, then `kid`. `jku`, `x5u`, `jwk` and `x5c` are never followed:
 /// keys come only from the caller, so they are skipped like any other member.
 pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
-    let fail = |reason| Error::Json {
-        part: Part::Header,
-        reason,
-    };
+    let fail = |reason| Error::Json { part: Part::Header, reason };
     let mut reader = Reader::new(json).map_err(fail)?;
     reader.document().map_err(fail)?;
     let mut names = MemberNames::new(Part::Header);
@@ -29,24 +26,17 @@ pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
         names.insert(name)?;
         let kind = reader.peek_kind().map_err(fail)?;
         if name.eq_str("alg").map_err(fail)? && kind == Kind::String {
-            alg_ok = reader
-                .string()
-                .map_err(fail)?
-                .eq_str("ES256")
-                .map_err(fail)?;
+            alg_ok = reader.string().map_err(fail)?.eq_str("ES256").map_err(fail)?;
         } else if name.eq_str("typ").map_err(fail)? {
-            typ_ok = kind == Kind::String
-                && eq_ignore_ascii_case(reader.string().map_err(fail)?, "JWT").map_err(fail)?;
+            typ_ok =
+                kind == Kind::String && eq_ignore_ascii_case(reader.string().map_err(fail)?, "JWT").map_err(fail)?;
             if kind != Kind::String {
                 reader.skip_value().map_err(fail)?;
             }
         } else if name.eq_str("kid").map_err(fail)? && kind == Kind::String {
             let value = reader.string().map_err(fail)?;
             // A kid is compared unescaped, so it must unescape (no lone surrogate).
-            value
-                .unescaped()
-                .try_for_each(|b| b.map(drop))
-                .map_err(fail)?;
+            value.unescaped().try_for_each(|b| b.map(drop)).map_err(fail)?;
             kid = Some(value);
         } else {
             crit |= name.eq_str("crit").map_err(fail)?;
@@ -71,14 +61,9 @@ pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
     Ok(Header { kid })
 }
 
-fn eq_ignore_ascii_case(
-    value: RawStr<'_>,
-    expected: &str,
-) -> Result<bool, crate::error::JsonError> {
+fn eq_ignore_ascii_case(value: RawStr<'_>, expected: &str) -> Result<bool, crate::error::JsonError> {
     let mut buf = [0u8; 8];
-    Ok(value
-        .unescape_into(&mut buf)?
-        .is_some_and(|v| v.eq_ignore_ascii_case(expected.as_bytes())))
+    Ok(value.unescape_into(&mut buf)?.is_some_and(|v| v.eq_ignore_ascii_case(expected.as_bytes())))
 }
 
 #[cfg(test)]
@@ -94,31 +79,18 @@ mod tests {
 
     #[test]
     fn accepts_pomerium_headers() {
-        assert_eq!(
-            check(r#"{"alg":"ES256","kid":"abc","typ":"JWT"}"#),
-            Ok(Some(&b"abc"[..]))
-        );
+        assert_eq!(check(r#"{"alg":"ES256","kid":"abc","typ":"JWT"}"#), Ok(Some(&b"abc"[..])));
         assert_eq!(check(r#"{"alg":"ES256"}"#), Ok(None));
+        assert_eq!(check(r#"{"typ":"jwt","alg":"ES\u0032\u0035\u0036","kid":""}"#), Ok(Some(&b""[..])));
         assert_eq!(
-            check(r#"{"typ":"jwt","alg":"ES\u0032\u0035\u0036","kid":""}"#),
-            Ok(Some(&b""[..]))
-        );
-        assert_eq!(
-            check(
-                r#"{"alg":"ES256","jku":"https://evil","x5c":["x"],"jwk":{"kty":"EC"},"zzz":[1,{}]}"#
-            ),
+            check(r#"{"alg":"ES256","jku":"https://evil","x5c":["x"],"jwk":{"kty":"EC"},"zzz":[1,{}]}"#),
             Ok(None)
         );
     }
 
     #[test]
     fn refuses_everything_else() {
-        let json = |reason| {
-            Err(Error::Json {
-                part: Part::Header,
-                reason,
-            })
-        };
+        let json = |reason| Err(Error::Json { part: Part::Header, reason });
         let cases: &[(&str, Kid<'_>)] = &[
             (r#"{}"#, Err(Error::UnsupportedAlgorithm)),
             (r#"{"alg":"none"}"#, Err(Error::UnsupportedAlgorithm)),
@@ -129,34 +101,13 @@ mod tests {
             (r#"{"alg":null}"#, Err(Error::UnsupportedAlgorithm)),
             (r#"{"alg":"ES256","crit":[]}"#, Err(Error::CriticalHeader)),
             (r#"{"alg":"ES256","crit":null}"#, Err(Error::CriticalHeader)),
-            (
-                r#"{"alg":"ES256","typ":"JOSE"}"#,
-                Err(Error::BadHeader(HeaderParam::Typ)),
-            ),
-            (
-                r#"{"alg":"ES256","typ":5}"#,
-                Err(Error::BadHeader(HeaderParam::Typ)),
-            ),
-            (
-                r#"{"alg":"ES256","kid":5}"#,
-                Err(Error::BadHeader(HeaderParam::Kid)),
-            ),
-            (
-                r#"{"alg":"ES256","kid":null}"#,
-                Err(Error::BadHeader(HeaderParam::Kid)),
-            ),
-            (
-                r#"{"alg":"ES256","kid":"\ud800"}"#,
-                json(JsonError::LoneSurrogate),
-            ),
-            (
-                r#"{"alg":"ES256","alg":"ES256"}"#,
-                json(JsonError::DuplicateMember),
-            ),
-            (
-                r#"{"alg":"ES256","\u0061lg":"ES256"}"#,
-                json(JsonError::DuplicateMember),
-            ),
+            (r#"{"alg":"ES256","typ":"JOSE"}"#, Err(Error::BadHeader(HeaderParam::Typ))),
+            (r#"{"alg":"ES256","typ":5}"#, Err(Error::BadHeader(HeaderParam::Typ))),
+            (r#"{"alg":"ES256","kid":5}"#, Err(Error::BadHeader(HeaderParam::Kid))),
+            (r#"{"alg":"ES256","kid":null}"#, Err(Error::BadHeader(HeaderParam::Kid))),
+            (r#"{"alg":"ES256","kid":"\ud800"}"#, json(JsonError::LoneSurrogate)),
+            (r#"{"alg":"ES256","alg":"ES256"}"#, json(JsonError::DuplicateMember)),
+            (r#"{"alg":"ES256","\u0061lg":"ES256"}"#, json(JsonError::DuplicateMember)),
             (r#"{"alg":"ES256"}x"#, json(JsonError::TrailingBytes)),
             (r#"["ES256"]"#, json(JsonError::NotObject)),
         ];

@@ -84,10 +84,7 @@ impl<'a> RawStr<'a> {
     }
 
     /// The unescaped value into `out`, or `None` when it does not fit.
-    pub(crate) fn unescape_into<'o>(
-        &self,
-        out: &'o mut [u8],
-    ) -> Result<Option<&'o [u8]>, JsonError> {
+    pub(crate) fn unescape_into<'o>(&self, out: &'o mut [u8]) -> Result<Option<&'o [u8]>, JsonError> {
         let mut len = 0usize;
         for b in self.unescaped() {
             match out.get_mut(len) {
@@ -127,13 +124,7 @@ impl<'a> Reader<'a> {
     /// bytes of multi-byte characters as opaque).
     pub(crate) fn new(src: &'a [u8]) -> Result<Self, JsonError> {
         core::str::from_utf8(src).map_err(|_| JsonError::Utf8)?;
-        Ok(Reader {
-            src,
-            pos: 0,
-            depth: 0,
-            arrays: 0,
-            first: false,
-        })
+        Ok(Reader { src, pos: 0, depth: 0, arrays: 0, first: false })
     }
 
     /// Opens the top-level value, which must be an object.
@@ -148,11 +139,7 @@ impl<'a> Reader<'a> {
     /// Checks that nothing but white space follows the top-level value.
     pub(crate) fn finish(&mut self) -> Result<(), JsonError> {
         self.skip_ws();
-        if self.pos == self.src.len() {
-            Ok(())
-        } else {
-            Err(JsonError::TrailingBytes)
-        }
+        if self.pos == self.src.len() { Ok(()) } else { Err(JsonError::TrailingBytes) }
     }
 
     /// The kind of the next value, without consuming it.
@@ -212,10 +199,7 @@ impl<'a> Reader<'a> {
                 _ => {}
             }
         }
-        let raw = self
-            .src
-            .get(start..self.pos.saturating_sub(1))
-            .ok_or(JsonError::Syntax)?;
+        let raw = self.src.get(start..self.pos.saturating_sub(1)).ok_or(JsonError::Syntax)?;
         Ok(RawStr { raw, start })
     }
 
@@ -280,11 +264,7 @@ impl<'a> Reader<'a> {
                 if self.depth <= base {
                     return Ok(());
                 }
-                let more = if self.in_array() {
-                    self.element()?
-                } else {
-                    self.member()?.is_some()
-                };
+                let more = if self.in_array() { self.element()? } else { self.member()?.is_some() };
                 if more {
                     break;
                 }
@@ -298,9 +278,7 @@ impl<'a> Reader<'a> {
         if self.depth >= MAX_DEPTH {
             return Err(JsonError::TooDeep);
         }
-        let bit = 1u64
-            .checked_shl(u32::try_from(self.depth).map_err(|_| JsonError::TooDeep)?)
-            .unwrap_or(0);
+        let bit = 1u64.checked_shl(u32::try_from(self.depth).map_err(|_| JsonError::TooDeep)?).unwrap_or(0);
         if array {
             self.arrays |= bit
         } else {
@@ -315,10 +293,7 @@ impl<'a> Reader<'a> {
         let Some(top) = self.depth.checked_sub(1) else {
             return false;
         };
-        let bit = u32::try_from(top)
-            .ok()
-            .and_then(|t| 1u64.checked_shl(t))
-            .unwrap_or(0);
+        let bit = u32::try_from(top).ok().and_then(|t| 1u64.checked_shl(t)).unwrap_or(0);
         self.arrays & bit != 0
     }
 
@@ -402,11 +377,7 @@ impl<'a> Reader<'a> {
     }
 
     fn expect(&mut self, byte: u8) -> Result<(), JsonError> {
-        if self.eat(byte) {
-            Ok(())
-        } else {
-            Err(JsonError::Syntax)
-        }
+        if self.eat(byte) { Ok(()) } else { Err(JsonError::Syntax) }
     }
 }
 
@@ -432,12 +403,7 @@ mod tests {
             br#"{"s":"\"\\\/\b\f\n\r\t\u0000\ud83d\ude00\ud800"}"#,
             "{\"\u{e9}\":\"\u{1f600}\"}".as_bytes(),
         ] {
-            assert_eq!(
-                skip_all(doc),
-                Ok(()),
-                "{}",
-                core::str::from_utf8(doc).unwrap_or("?")
-            );
+            assert_eq!(skip_all(doc), Ok(()), "{}", core::str::from_utf8(doc).unwrap_or("?"));
         }
     }
 
@@ -479,12 +445,7 @@ mod tests {
             (b"{\"a\":\"\xed\xa0\x80\"}", Utf8),
         ];
         for (doc, want) in cases {
-            assert_eq!(
-                skip_all(doc),
-                Err(*want),
-                "{}",
-                String::from_utf8_lossy(doc)
-            );
+            assert_eq!(skip_all(doc), Err(*want), "{}", String::from_utf8_lossy(doc));
         }
     }
 

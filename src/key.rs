@@ -29,10 +29,7 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError::Invalid`] for any other length or prefix, or a point not on the curve.
     pub fn from_sec1(point: &[u8]) -> Result<Self, Error> {
-        let form_ok = matches!(
-            (point.len(), point.first()),
-            (65, Some(4)) | (33, Some(2 | 3))
-        );
+        let form_ok = matches!((point.len(), point.first()), (65, Some(4)) | (33, Some(2 | 3)));
         if !form_ok {
             return Err(KeyError::Invalid.into());
         }
@@ -81,10 +78,7 @@ impl PublicKey {
         let mut kid = KeyId::new();
         for byte in Sha256::digest(self.thumbprint()) {
             for nibble in [byte >> 4, byte & 0xF] {
-                let c = HEX
-                    .get(usize::from(nibble))
-                    .copied()
-                    .map_or('0', char::from);
+                let c = HEX.get(usize::from(nibble)).copied().map_or('0', char::from);
                 // 32 bytes make exactly 64 hex digits: the string never fills up.
                 let _ = kid.push(c);
             }
@@ -96,9 +90,7 @@ impl PublicKey {
     pub fn to_sec1_uncompressed(&self) -> [u8; 65] {
         let mut out = [0u8; 65];
         let point = self.key.to_sec1_point(false);
-        out.iter_mut()
-            .zip(point.as_bytes())
-            .for_each(|(o, p)| *o = *p);
+        out.iter_mut().zip(point.as_bytes()).for_each(|(o, p)| *o = *p);
         out
     }
 
@@ -112,11 +104,7 @@ impl PublicKey {
     pub fn verify_es256(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
         let signature = es256_signature(signature)?;
         let digest: [u8; 32] = Sha256::digest(message).into();
-        if self.verifies(&digest, &signature) {
-            Ok(())
-        } else {
-            Err(Error::BadSignature)
-        }
+        if self.verifies(&digest, &signature) { Ok(()) } else { Err(Error::BadSignature) }
     }
 
     /// Whether `signature` is valid for a message whose SHA-256 is `digest`.

@@ -35,9 +35,7 @@ impl<const N: usize> Default for KeySet<N> {
 impl<const N: usize> KeySet<N> {
     /// An empty key set.
     pub const fn new() -> Self {
-        KeySet {
-            entries: heapless::Vec::new(),
-        }
+        KeySet { entries: heapless::Vec::new() }
     }
 
     /// How many keys the set holds.
@@ -94,11 +92,7 @@ impl<const N: usize> KeySet<N> {
     /// [`Error::Json`] for malformed JSON, or [`Capacity::Keys`].
     pub fn add_jwk(&mut self, json: &[u8]) -> Result<usize, Error> {
         let (key, kid) = jwk::read_single(json)?;
-        self.push(Entry {
-            key,
-            kid: kid.map(digest_kid),
-        })
-        .map(|()| 1)
+        self.push(Entry { key, kid: kid.map(digest_kid) }).map(|()| 1)
     }
 
     /// Adds the P-256 signing keys of a JWKS `{"keys": [...]}`, skipping other members.
@@ -109,14 +103,7 @@ impl<const N: usize> KeySet<N> {
     /// [`KeyError::PrivateKey`] when a member has private key material, [`KeyError::Jwk`] when
     /// there is no `keys` array, [`Error::Json`] for malformed JSON, or [`Capacity::Keys`].
     pub fn add_jwks(&mut self, json: &[u8]) -> Result<usize, Error> {
-        self.all_or_nothing(|set| {
-            jwk::read_set(json, |key, kid| {
-                set.push(Entry {
-                    key,
-                    kid: kid.map(digest_kid),
-                })
-            })
-        })
+        self.all_or_nothing(|set| jwk::read_set(json, |key, kid| set.push(Entry { key, kid: kid.map(digest_kid) })))
     }
 
     /// Adds the keys of every PEM block in `text`: `PUBLIC KEY` and `CERTIFICATE` blocks,
@@ -138,10 +125,7 @@ impl<const N: usize> KeySet<N> {
                 let expected = match block.label {
                     b"PUBLIC KEY" => Contents::PublicKey,
                     b"CERTIFICATE" => Contents::Certificate,
-                    b"EC PRIVATE KEY"
-                    | b"PRIVATE KEY"
-                    | b"ENCRYPTED PRIVATE KEY"
-                    | b"RSA PRIVATE KEY" => {
+                    b"EC PRIVATE KEY" | b"PRIVATE KEY" | b"ENCRYPTED PRIVATE KEY" | b"RSA PRIVATE KEY" => {
                         return Err(KeyError::PrivateKey.into());
                     }
                     b"RSA PUBLIC KEY" => return Err(KeyError::Unsupported.into()),
@@ -169,11 +153,8 @@ impl<const N: usize> KeySet<N> {
     /// [`KeyError::UnknownFormat`] when `text` is not base64 of a PEM file; otherwise as
     /// [`KeySet::add_pem`].
     pub fn add_base64_pem(&mut self, text: &[u8], scratch: &mut [u8]) -> Result<usize, Error> {
-        let (outer, inner) = scratch
-            .split_at_mut_checked(text.len())
-            .ok_or(Error::Capacity(Capacity::Scratch))?;
-        let pem_text =
-            b64::decode_standard_lines(text, outer).map_err(|_| KeyError::UnknownFormat)?;
+        let (outer, inner) = scratch.split_at_mut_checked(text.len()).ok_or(Error::Capacity(Capacity::Scratch))?;
+        let pem_text = b64::decode_standard_lines(text, outer).map_err(|_| KeyError::UnknownFormat)?;
         self.add_pem(pem_text, inner)
     }
 
@@ -215,16 +196,11 @@ impl<const N: usize> KeySet<N> {
     }
 
     fn push(&mut self, entry: Entry) -> Result<(), Error> {
-        self.entries
-            .push(entry)
-            .map_err(|_| Error::Capacity(Capacity::Keys))
+        self.entries.push(entry).map_err(|_| Error::Capacity(Capacity::Keys))
     }
 
     /// Runs `add`; on failure, removes whatever it added.
-    fn all_or_nothing(
-        &mut self,
-        add: impl FnOnce(&mut Self) -> Result<(), Error>,
-    ) -> Result<usize, Error> {
+    fn all_or_nothing(&mut self, add: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<usize, Error> {
         let before = self.entries.len();
         match add(self) {
             Ok(()) => Ok(self.entries.len().saturating_sub(before)),
@@ -242,8 +218,6 @@ fn digest_kid(kid: RawStr<'_>) -> KidDigest {
         return Sha256::digest(kid.raw).into();
     }
     let mut hash = Sha256::new();
-    kid.unescaped()
-        .flatten()
-        .for_each(|byte| hash.update([byte]));
+    kid.unescaped().flatten().for_each(|byte| hash.update([byte]));
     hash.finalize().into()
 }

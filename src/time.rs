@@ -48,9 +48,7 @@ pub(crate) fn numeric_date(text: &[u8]) -> Option<u64> {
     if negative {
         return None;
     }
-    let point = signed(int.len())
-        .saturating_add(exponent_value(exponent))
-        .saturating_sub(signed(leading_zeros));
+    let point = signed(int.len()).saturating_add(exponent_value(exponent)).saturating_sub(signed(leading_zeros));
     if point <= 0 {
         return Some(0);
     }
@@ -58,10 +56,7 @@ pub(crate) fn numeric_date(text: &[u8]) -> Option<u64> {
     if point > 20 {
         return None;
     }
-    (0..point).try_fold(0u64, |acc, _| {
-        acc.checked_mul(10)?
-            .checked_add(u64::from(significant.next().unwrap_or(0)))
-    })
+    (0..point).try_fold(0u64, |acc, _| acc.checked_mul(10)?.checked_add(u64::from(significant.next().unwrap_or(0))))
 }
 
 fn signed(n: usize) -> i64 {
@@ -77,16 +72,9 @@ fn exponent_value(text: &[u8]) -> i64 {
     };
     let magnitude = digits
         .iter()
-        .fold(0i64, |acc, d| {
-            acc.saturating_mul(10)
-                .saturating_add(i64::from(d.wrapping_sub(b'0')))
-        })
+        .fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add(i64::from(d.wrapping_sub(b'0'))))
         .min(1 << 40);
-    if negative {
-        magnitude.saturating_neg()
-    } else {
-        magnitude
-    }
+    if negative { magnitude.saturating_neg() } else { magnitude }
 }
 
 #[cfg(test)]

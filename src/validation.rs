@@ -21,21 +21,13 @@ impl Policy<'_> {
         let (now, leeway) = (now.as_secs(), self.leeway);
         let late_bound = now.saturating_add(leeway);
         if now >= claims.exp.saturating_add(leeway) {
-            return Err(Error::Expired {
-                exp: claims.exp,
-                now,
-                leeway,
-            });
+            return Err(Error::Expired { exp: claims.exp, now, leeway });
         }
         if let Some(nbf) = claims.nbf.filter(|&nbf| nbf > late_bound) {
             return Err(Error::NotYetValid { nbf, now, leeway });
         }
         if claims.iat > late_bound {
-            return Err(Error::IssuedInFuture {
-                iat: claims.iat,
-                now,
-                leeway,
-            });
+            return Err(Error::IssuedInFuture { iat: claims.iat, now, leeway });
         }
         if !claims.aud.contains(self.audience) {
             return Err(Error::WrongAudience);
@@ -54,10 +46,7 @@ impl Policy<'_> {
             None => {
                 iss == self.audience
                     || iss == POMERIUM_PROXY_ISSUER
-                    || iss
-                        .strip_prefix("https://")
-                        .and_then(|host| host.strip_suffix('/'))
-                        == Some(self.audience)
+                    || iss.strip_prefix("https://").and_then(|host| host.strip_suffix('/')) == Some(self.audience)
             }
         }
     }

@@ -36,17 +36,11 @@ impl<const TOKEN: usize, const GROUPS: usize> Buffers<TOKEN, GROUPS> {
     /// Zeroed buffers.
     pub const fn new() -> Self {
         const {
-            assert!(
-                TOKEN >= 512,
-                "a TOKEN capacity under 512 bytes cannot hold a Pomerium token"
-            );
+            assert!(TOKEN >= 512, "a TOKEN capacity under 512 bytes cannot hold a Pomerium token");
             assert!(GROUPS >= 1, "GROUPS must be at least 1");
             assert!(TOKEN <= u32::MAX as usize, "TOKEN must fit in 32 bits");
         }
-        Buffers {
-            decoded: [0; TOKEN],
-            spans: [Span::EMPTY; GROUPS],
-        }
+        Buffers { decoded: [0; TOKEN], spans: [Span::EMPTY; GROUPS] }
     }
 }
 
@@ -72,14 +66,7 @@ impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
     /// audience (the audience itself, `https://<audience>/`, or `pomerium-proxy`); the leeway to
     /// [`DEFAULT_LEEWAY`].
     pub const fn new(keys: &'a KeySet<KEYS>, audience: &'a str) -> Self {
-        Verifier {
-            keys,
-            policy: Policy {
-                audience,
-                issuer: None,
-                leeway: DEFAULT_LEEWAY,
-            },
-        }
+        Verifier { keys, policy: Policy { audience, issuer: None, leeway: DEFAULT_LEEWAY } }
     }
 
     /// Requires `iss` to equal `issuer` exactly.
@@ -108,16 +95,12 @@ impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
     ) -> Result<Claims<'b>, Error> {
         let token = token.as_ref();
         if token.len() > TOKEN {
-            return Err(Error::TokenTooLarge {
-                len: token.len(),
-                max: TOKEN,
-            });
+            return Err(Error::TokenTooLarge { len: token.len(), max: TOKEN });
         }
         let segments = compact::split(token)?;
 
         // Decoding only turns text into bytes; the payload is not read until the signature holds.
-        let (header, payload) =
-            decode_pair(segments.header, segments.payload, &mut buffers.decoded)?;
+        let (header, payload) = decode_pair(segments.header, segments.payload, &mut buffers.decoded)?;
         let signature = decode_signature(segments.signature)?;
         let header = header::parse(header)?;
 
@@ -138,22 +121,12 @@ impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
 }
 
 /// Decodes the header and payload segments into the front of `buffer`, one after the other.
-fn decode_pair<'b>(
-    header: &[u8],
-    payload: &[u8],
-    buffer: &'b mut [u8],
-) -> Result<(&'b [u8], &'b mut [u8]), Error> {
+fn decode_pair<'b>(header: &[u8], payload: &[u8], buffer: &'b mut [u8]) -> Result<(&'b [u8], &'b mut [u8]), Error> {
     let header_len = b64::decoded_len(header.len()).ok_or(Error::Base64(Part::Header))?;
-    let (header_buf, payload_buf) = buffer
-        .split_at_mut_checked(header_len)
-        .ok_or(Error::Base64(Part::Header))?;
+    let (header_buf, payload_buf) = buffer.split_at_mut_checked(header_len).ok_or(Error::Base64(Part::Header))?;
     let header = b64::decode_url(header, header_buf).map_err(|e| base64_error(e, Part::Header))?;
-    let payload_len = b64::decode_url(payload, payload_buf)
-        .map_err(|e| base64_error(e, Part::Payload))?
-        .len();
-    let payload = payload_buf
-        .get_mut(..payload_len)
-        .ok_or(Error::Base64(Part::Payload))?;
+    let payload_len = b64::decode_url(payload, payload_buf).map_err(|e| base64_error(e, Part::Payload))?.len();
+    let payload = payload_buf.get_mut(..payload_len).ok_or(Error::Base64(Part::Payload))?;
     Ok((header, payload))
 }
 
@@ -163,8 +136,7 @@ fn decode_signature(segment: &[u8]) -> Result<[u8; 64], Error> {
     match b64::decoded_len(segment.len()) {
         None => Err(Error::Base64(Part::Signature)),
         Some(64) => {
-            b64::decode_url(segment, &mut signature)
-                .map_err(|e| base64_error(e, Part::Signature))?;
+            b64::decode_url(segment, &mut signature).map_err(|e| base64_error(e, Part::Signature))?;
             Ok(signature)
         }
         Some(_) => Err(Error::SignatureLength),

@@ -2,7 +2,15 @@
 
 // The no-panic lints guard the library; tests and their helpers may unwrap and index freely.
 #![allow(unreachable_pub, missing_docs)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod common;
 mod verify;
+mod alloc;
+mod wycheproof;

@@ -2,24 +2,18 @@
 
 use crate::common::*;
 use pomerium_jwt::{
-    Audience, Buffers, Capacity, Claim, Error, HeaderParam, JsonError, KeySet, Part, UnixTime,
-    Verifier,
+    Audience, Buffers, Capacity, Claim, Error, HeaderParam, JsonError, KeySet, Part, UnixTime, Verifier,
 };
 
 fn verify(token: &str) -> Result<(), Error> {
     verify_with(token, |v| v)
 }
 
-fn verify_with(
-    token: &str,
-    configure: impl FnOnce(Verifier<'_>) -> Verifier<'_>,
-) -> Result<(), Error> {
+fn verify_with(token: &str, configure: impl FnOnce(Verifier<'_>) -> Verifier<'_>) -> Result<(), Error> {
     let keys = keyset(1);
     let verifier = configure(Verifier::new(&keys, AUD));
     let mut buffers = Buffers::<16384, 1024>::new();
-    verifier
-        .verify(token, UnixTime::from_secs(NOW), &mut buffers)
-        .map(drop)
+    verifier.verify(token, UnixTime::from_secs(NOW), &mut buffers).map(drop)
 }
 
 /// A token over these exact claims, signed with a valid signature.
@@ -36,9 +30,7 @@ fn typical_token_yields_every_claim() {
     let keys = keyset(1);
     let mut buffers = Buffers::<8192, 128>::new();
     let token = token();
-    let claims = Verifier::new(&keys, AUD)
-        .verify(&token, UnixTime::from_secs(NOW), &mut buffers)
-        .unwrap();
+    let claims = Verifier::new(&keys, AUD).verify(&token, UnixTime::from_secs(NOW), &mut buffers).unwrap();
     assert_eq!(claims.iss, AUD);
     assert!(matches!(claims.aud, Audience::One(AUD)));
     assert_eq!(claims.sub, Some("alice-id"));
@@ -83,11 +75,7 @@ fn signature_scalars_out_of_range_are_refused() {
     }
     for len in [0usize, 63, 65, 72] {
         let bad = with_signature(&token, &vec![1u8; len]);
-        let want = if len == 0 {
-            Error::Segments
-        } else {
-            Error::SignatureLength
-        };
+        let want = if len == 0 { Error::Segments } else { Error::SignatureLength };
         assert_eq!(verify(&bad), Err(want), "length {len}");
     }
 }
@@ -95,62 +83,32 @@ fn signature_scalars_out_of_range_are_refused() {
 #[test]
 fn accepted_variants() {
     let ok = |token: String, why: &str| assert_eq!(verify(&token), Ok(()), "{why}");
+    ok(sign(1, r#"{"alg":"ES256"}"#, &claims("")), "older header without kid and typ");
+    ok(sign(1, r#"{"typ":"jwt","alg":"ES\u0032\u0035\u0036"}"#, &claims("")), "escaped alg, lower-case typ");
     ok(
-        sign(1, r#"{"alg":"ES256"}"#, &claims("")),
-        "older header without kid and typ",
-    );
-    ok(
-        sign(
-            1,
-            r#"{"typ":"jwt","alg":"ES\u0032\u0035\u0036"}"#,
-            &claims(""),
-        ),
-        "escaped alg, lower-case typ",
-    );
-    ok(
-        sign(
-            1,
-            r#"{"alg":"ES256","jku":"https://evil/","x5u":"x","jwk":{"kty":"EC"},"x5c":["a"]}"#,
-            &claims(""),
-        ),
+        sign(1, r#"{"alg":"ES256","jku":"https://evil/","x5u":"x","jwk":{"kty":"EC"},"x5c":["a"]}"#, &claims("")),
         "key-finding headers ignored",
     );
     ok(
         signed_claims(&claims(r#""unknown":{"a":[1,2,{"b":null}],"c":"\ud83d"}"#)),
         "unknown claims skipped, lone surrogate unread",
     );
+    ok(signed_claims(&claims(r#""nbf":1700000000"#)), "nbf in the past");
     ok(
-        signed_claims(&claims(r#""nbf":1700000000"#)),
-        "nbf in the past",
-    );
-    ok(
-        signed_claims(&format!(
-            r#"{{"aud":["x","{AUD}"],"exp":{EXP},"iat":{IAT},"iss":"https://{AUD}/"}}"#
-        )),
+        signed_claims(&format!(r#"{{"aud":["x","{AUD}"],"exp":{EXP},"iat":{IAT},"iss":"https://{AUD}/"}}"#)),
         "aud array and https issuer",
     );
+    ok(signed_claims(&format!(r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"pomerium-proxy"}}"#)), "guide issuer");
     ok(
-        signed_claims(&format!(
-            r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"pomerium-proxy"}}"#
-        )),
-        "guide issuer",
-    );
-    ok(
-        signed_claims(&format!(
-            r#"{{"aud":"{AUD}","exp":{EXP}.5,"iat":1.7e9,"iss":"{AUD}","groups":null}}"#
-        )),
+        signed_claims(&format!(r#"{{"aud":"{AUD}","exp":{EXP}.5,"iat":1.7e9,"iss":"{AUD}","groups":null}}"#)),
         "fractions, exponents, null groups",
     );
     ok(
-        signed_claims(&format!(
-            " {{ \"aud\" : \"{AUD}\" ,\n\"exp\":{EXP},\t\"iat\":{IAT},\r\n\"iss\":\"{AUD}\" }} "
-        )),
+        signed_claims(&format!(" {{ \"aud\" : \"{AUD}\" ,\n\"exp\":{EXP},\t\"iat\":{IAT},\r\n\"iss\":\"{AUD}\" }} ")),
         "white space",
     );
     ok(
-        signed_claims(&format!(
-            r#"{{"aud":"{AUD}","exp":18446744073709551615,"iat":{IAT},"iss":"{AUD}"}}"#
-        )),
+        signed_claims(&format!(r#"{{"aud":"{AUD}","exp":18446744073709551615,"iat":{IAT},"iss":"{AUD}"}}"#)),
         "exp = u64::MAX",
     );
 }
@@ -162,16 +120,11 @@ fn strings_are_fully_unescaped() {
     let token = signed_claims(&format!(
         r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"{AUD}","\u0073ub":"a\u0026b\u003cc\u003e","name":"\ud83d\ude00 \"\\\/\b\f\n\r\t","email":"nul\u0000byte","groups":["g\u0026","plain","\u00e9"]}}"#
     ));
-    let claims = Verifier::new(&keys, AUD)
-        .verify(&token, UnixTime::from_secs(NOW), &mut buffers)
-        .unwrap();
+    let claims = Verifier::new(&keys, AUD).verify(&token, UnixTime::from_secs(NOW), &mut buffers).unwrap();
     assert_eq!(claims.sub, Some("a&b<c>"));
     assert_eq!(claims.name, Some("😀 \"\\/\u{8}\u{c}\n\r\t"));
     assert_eq!(claims.email, Some("nul\0byte"));
-    assert_eq!(
-        claims.groups.iter().collect::<Vec<_>>(),
-        ["g&", "plain", "é"]
-    );
+    assert_eq!(claims.groups.iter().collect::<Vec<_>>(), ["g&", "plain", "é"]);
 }
 
 #[test]
@@ -185,96 +138,48 @@ fn key_choice_follows_kid() {
 
     // Rotation: old and new key, each under its kid; both keys' tokens verify.
     let mut rotation = KeySet::<4>::new();
-    rotation
-        .insert(one, Some(one.pomerium_kid().as_str()))
-        .unwrap();
-    rotation
-        .insert(two, Some(two.pomerium_kid().as_str()))
-        .unwrap();
+    rotation.insert(one, Some(one.pomerium_kid().as_str())).unwrap();
+    rotation.insert(two, Some(two.pomerium_kid().as_str())).unwrap();
     let token_two = sign(2, &header(2), &claims(""));
     for token in [&token_one, &token_two, &no_kid] {
-        assert!(
-            Verifier::new(&rotation, AUD)
-                .verify(token, now, &mut buffers)
-                .is_ok()
-        );
+        assert!(Verifier::new(&rotation, AUD).verify(token, now, &mut buffers).is_ok());
     }
 
     // The kid names a key outside the set: unknown, even though a key with another kid exists.
     let mut only_two = KeySet::<4>::new();
-    only_two
-        .insert(two, Some(two.pomerium_kid().as_str()))
-        .unwrap();
-    assert_eq!(
-        Verifier::new(&only_two, AUD)
-            .verify(&token_one, now, &mut buffers)
-            .map(drop),
-        Err(Error::UnknownKey)
-    );
+    only_two.insert(two, Some(two.pomerium_kid().as_str())).unwrap();
+    assert_eq!(Verifier::new(&only_two, AUD).verify(&token_one, now, &mut buffers).map(drop), Err(Error::UnknownKey));
     // A token without kid tries every key.
-    assert_eq!(
-        Verifier::new(&only_two, AUD)
-            .verify(&no_kid, now, &mut buffers)
-            .map(drop),
-        Err(Error::BadSignature)
-    );
+    assert_eq!(Verifier::new(&only_two, AUD).verify(&no_kid, now, &mut buffers).map(drop), Err(Error::BadSignature));
 
     // Keys without kid are candidates for every token.
     let mut anonymous = KeySet::<4>::new();
     anonymous.insert(two, None).unwrap();
     anonymous.insert(one, None).unwrap();
-    assert!(
-        Verifier::new(&anonymous, AUD)
-            .verify(&token_one, now, &mut buffers)
-            .is_ok()
-    );
+    assert!(Verifier::new(&anonymous, AUD).verify(&token_one, now, &mut buffers).is_ok());
 
     // An empty kid is a kid like any other.
     let mut empty_kid = KeySet::<4>::new();
     empty_kid.insert(one, Some("")).unwrap();
     let token_empty = sign(1, r#"{"alg":"ES256","kid":""}"#, &claims(""));
-    assert!(
-        Verifier::new(&empty_kid, AUD)
-            .verify(&token_empty, now, &mut buffers)
-            .is_ok()
-    );
-    assert_eq!(
-        Verifier::new(&empty_kid, AUD)
-            .verify(&token_one, now, &mut buffers)
-            .map(drop),
-        Err(Error::UnknownKey)
-    );
+    assert!(Verifier::new(&empty_kid, AUD).verify(&token_empty, now, &mut buffers).is_ok());
+    assert_eq!(Verifier::new(&empty_kid, AUD).verify(&token_one, now, &mut buffers).map(drop), Err(Error::UnknownKey));
 
     // Kids compare unescaped.
     let kid = one.pomerium_kid();
     let escaped_kid = format!("\\u{:04x}{}", kid.as_bytes()[0], &kid[1..]);
-    let escaped = sign(
-        1,
-        &format!(r#"{{"alg":"ES256","kid":"{escaped_kid}"}}"#),
-        &claims(""),
-    );
-    assert!(
-        Verifier::new(&rotation, AUD)
-            .verify(&escaped, now, &mut buffers)
-            .is_ok()
-    );
+    let escaped = sign(1, &format!(r#"{{"alg":"ES256","kid":"{escaped_kid}"}}"#), &claims(""));
+    assert!(Verifier::new(&rotation, AUD).verify(&escaped, now, &mut buffers).is_ok());
 
     let empty = KeySet::<4>::new();
-    assert_eq!(
-        Verifier::new(&empty, AUD)
-            .verify(&no_kid, now, &mut buffers)
-            .map(drop),
-        Err(Error::UnknownKey)
-    );
+    assert_eq!(Verifier::new(&empty, AUD).verify(&no_kid, now, &mut buffers).map(drop), Err(Error::UnknownKey));
 }
 
 #[test]
 fn time_checks_with_leeway() {
     let at = |exp: u64, iat: u64, nbf: Option<u64>, leeway: Option<u64>| {
         let nbf = nbf.map(|n| format!(r#","nbf":{n}"#)).unwrap_or_default();
-        let token = signed_claims(&format!(
-            r#"{{"aud":"{AUD}","exp":{exp},"iat":{iat},"iss":"{AUD}"{nbf}}}"#
-        ));
+        let token = signed_claims(&format!(r#"{{"aud":"{AUD}","exp":{exp},"iat":{iat},"iss":"{AUD}"{nbf}}}"#));
         verify_with(&token, |v| match leeway {
             Some(l) => v.with_leeway(l),
             None => v,
@@ -282,141 +187,42 @@ fn time_checks_with_leeway() {
     };
     // now < exp + leeway (default 60)
     assert_eq!(at(NOW - 59, IAT, None, None), Ok(()));
-    assert_eq!(
-        at(NOW - 60, IAT, None, None),
-        Err(Error::Expired {
-            exp: NOW - 60,
-            now: NOW,
-            leeway: 60
-        })
-    );
+    assert_eq!(at(NOW - 60, IAT, None, None), Err(Error::Expired { exp: NOW - 60, now: NOW, leeway: 60 }));
     assert_eq!(at(NOW + 1, IAT, None, Some(0)), Ok(()));
-    assert_eq!(
-        at(NOW, IAT, None, Some(0)),
-        Err(Error::Expired {
-            exp: NOW,
-            now: NOW,
-            leeway: 0
-        })
-    );
+    assert_eq!(at(NOW, IAT, None, Some(0)), Err(Error::Expired { exp: NOW, now: NOW, leeway: 0 }));
     // iat <= now + leeway
     assert_eq!(at(EXP, NOW + 60, None, None), Ok(()));
-    assert_eq!(
-        at(EXP, NOW + 61, None, None),
-        Err(Error::IssuedInFuture {
-            iat: NOW + 61,
-            now: NOW,
-            leeway: 60
-        })
-    );
-    assert_eq!(
-        at(EXP, NOW + 1, None, Some(0)),
-        Err(Error::IssuedInFuture {
-            iat: NOW + 1,
-            now: NOW,
-            leeway: 0
-        })
-    );
+    assert_eq!(at(EXP, NOW + 61, None, None), Err(Error::IssuedInFuture { iat: NOW + 61, now: NOW, leeway: 60 }));
+    assert_eq!(at(EXP, NOW + 1, None, Some(0)), Err(Error::IssuedInFuture { iat: NOW + 1, now: NOW, leeway: 0 }));
     // nbf <= now + leeway
     assert_eq!(at(EXP, IAT, Some(NOW + 60), None), Ok(()));
-    assert_eq!(
-        at(EXP, IAT, Some(NOW + 61), None),
-        Err(Error::NotYetValid {
-            nbf: NOW + 61,
-            now: NOW,
-            leeway: 60
-        })
-    );
+    assert_eq!(at(EXP, IAT, Some(NOW + 61), None), Err(Error::NotYetValid { nbf: NOW + 61, now: NOW, leeway: 60 }));
     // Saturating: huge leeway and huge dates neither wrap nor panic.
     assert_eq!(at(u64::MAX, IAT, Some(u64::MAX), Some(u64::MAX)), Ok(()));
     assert_eq!(at(0, 0, None, Some(u64::MAX)), Ok(()));
-    assert_eq!(
-        at(0, 0, None, Some(0)),
-        Err(Error::Expired {
-            exp: 0,
-            now: NOW,
-            leeway: 0
-        })
-    );
+    assert_eq!(at(0, 0, None, Some(0)), Err(Error::Expired { exp: 0, now: NOW, leeway: 0 }));
 }
 
 #[test]
 fn audience_and_issuer() {
-    let with = |aud: &str, iss: &str| {
-        signed_claims(&format!(
-            r#"{{"aud":{aud},"exp":{EXP},"iat":{IAT},"iss":"{iss}"}}"#
-        ))
-    };
-    let cases: &[(&str, &str, Option<&str>, Result<(), Error>)] = &[
+    let with =
+        |aud: &str, iss: &str| signed_claims(&format!(r#"{{"aud":{aud},"exp":{EXP},"iat":{IAT},"iss":"{iss}"}}"#));
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, Result<(), Error>);
+    let cases: &[Case<'_>] = &[
         (r#""app.example.com""#, "app.example.com", None, Ok(())),
-        (
-            r#""app.example.com""#,
-            "https://app.example.com/",
-            None,
-            Ok(()),
-        ),
+        (r#""app.example.com""#, "https://app.example.com/", None, Ok(())),
         (r#""app.example.com""#, "pomerium-proxy", None, Ok(())),
-        (
-            r#""app.example.com""#,
-            "https://app.example.com",
-            None,
-            Err(Error::WrongIssuer),
-        ),
-        (
-            r#""app.example.com""#,
-            "http://app.example.com/",
-            None,
-            Err(Error::WrongIssuer),
-        ),
-        (
-            r#""app.example.com""#,
-            "https://app.example.com//",
-            None,
-            Err(Error::WrongIssuer),
-        ),
-        (
-            r#""app.example.com""#,
-            "authenticate.example.com",
-            None,
-            Err(Error::WrongIssuer),
-        ),
-        (
-            r#""app.example.com""#,
-            "authenticate.example.com",
-            Some("authenticate.example.com"),
-            Ok(()),
-        ),
-        (
-            r#""app.example.com""#,
-            "app.example.com",
-            Some("authenticate.example.com"),
-            Err(Error::WrongIssuer),
-        ),
-        (
-            r#"["a","app.example.com"]"#,
-            "app.example.com",
-            None,
-            Ok(()),
-        ),
+        (r#""app.example.com""#, "https://app.example.com", None, Err(Error::WrongIssuer)),
+        (r#""app.example.com""#, "http://app.example.com/", None, Err(Error::WrongIssuer)),
+        (r#""app.example.com""#, "https://app.example.com//", None, Err(Error::WrongIssuer)),
+        (r#""app.example.com""#, "authenticate.example.com", None, Err(Error::WrongIssuer)),
+        (r#""app.example.com""#, "authenticate.example.com", Some("authenticate.example.com"), Ok(())),
+        (r#""app.example.com""#, "app.example.com", Some("authenticate.example.com"), Err(Error::WrongIssuer)),
+        (r#"["a","app.example.com"]"#, "app.example.com", None, Ok(())),
         (r#"[]"#, "app.example.com", None, Err(Error::WrongAudience)),
-        (
-            r#""App.example.com""#,
-            "app.example.com",
-            None,
-            Err(Error::WrongAudience),
-        ),
-        (
-            r#""app.example.com/""#,
-            "app.example.com",
-            None,
-            Err(Error::WrongAudience),
-        ),
-        (
-            r#"["app.example.com.evil"]"#,
-            "app.example.com",
-            None,
-            Err(Error::WrongAudience),
-        ),
+        (r#""App.example.com""#, "app.example.com", None, Err(Error::WrongAudience)),
+        (r#""app.example.com/""#, "app.example.com", None, Err(Error::WrongAudience)),
+        (r#"["app.example.com.evil"]"#, "app.example.com", None, Err(Error::WrongAudience)),
         (r#""app.example\u002ecom""#, "app.example.com", None, Ok(())),
     ];
     for (aud, iss, issuer, want) in cases {
@@ -435,8 +241,7 @@ fn audience_and_issuer() {
 fn rejections() {
     let json = |part, reason| Err(Error::Json { part, reason });
     let payload = |reason| json(Part::Payload, reason);
-    let base =
-        |extra: &str| format!(r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"{AUD}"{extra}}}"#);
+    let base = |extra: &str| format!(r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"{AUD}"{extra}}}"#);
     let good = token();
     let (h, rest) = good.split_once('.').unwrap();
     let (p, s) = rest.split_once('.').unwrap();
@@ -445,253 +250,73 @@ fn rejections() {
         // §1 structure and base64url
         ("two segments", format!("{h}.{p}"), Err(Error::Segments)),
         ("four segments", format!("{good}.{s}"), Err(Error::Segments)),
-        (
-            "five segments",
-            format!("{good}.{s}.{s}"),
-            Err(Error::Segments),
-        ),
+        ("five segments", format!("{good}.{s}.{s}"), Err(Error::Segments)),
         ("empty header", format!(".{p}.{s}"), Err(Error::Segments)),
         ("empty payload", format!("{h}..{s}"), Err(Error::Segments)),
         ("empty signature", format!("{h}.{p}."), Err(Error::Segments)),
-        (
-            "padding",
-            format!("{h}=.{p}.{s}"),
-            Err(Error::Base64(Part::Header)),
-        ),
-        (
-            "plus",
-            format!("{h}.+{p}.{s}"),
-            Err(Error::Base64(Part::Payload)),
-        ),
-        (
-            "slash",
-            format!("{h}.{p}.{}/", &s[..s.len() - 1]),
-            Err(Error::Base64(Part::Signature)),
-        ),
-        (
-            "space inside",
-            format!("{} {}.{p}.{s}", &h[..4], &h[4..]),
-            Err(Error::Base64(Part::Header)),
-        ),
-        (
-            "newline at end",
-            format!("{good}\n"),
-            Err(Error::SignatureLength),
-        ),
-        (
-            "non-canonical trailing bits",
-            format!("{}.{p}.{s}", noncanonical(h)),
-            Err(Error::Base64(Part::Header)),
-        ),
-        (
-            "non-ASCII",
-            format!("{h}.{p}é.{s}"),
-            Err(Error::Base64(Part::Payload)),
-        ),
+        ("padding", format!("{h}=.{p}.{s}"), Err(Error::Base64(Part::Header))),
+        ("plus", format!("{h}.+{p}.{s}"), Err(Error::Base64(Part::Payload))),
+        ("slash", format!("{h}.{p}.{}/", &s[..s.len() - 1]), Err(Error::Base64(Part::Signature))),
+        ("space inside", format!("{} {}.{p}.{s}", &h[..4], &h[4..]), Err(Error::Base64(Part::Header))),
+        ("newline at end", format!("{good}\n"), Err(Error::SignatureLength)),
+        ("non-canonical trailing bits", format!("{}.{p}.{s}", noncanonical(h)), Err(Error::Base64(Part::Header))),
+        ("non-ASCII", format!("{h}.{p}é.{s}"), Err(Error::Base64(Part::Payload))),
         // §2 header
-        (
-            "alg missing",
-            signed_header(r#"{"typ":"JWT"}"#),
-            Err(Error::UnsupportedAlgorithm),
-        ),
-        (
-            "alg none",
-            signed_header(r#"{"alg":"none"}"#),
-            Err(Error::UnsupportedAlgorithm),
-        ),
-        (
-            "alg HS256",
-            signed_header(r#"{"alg":"HS256"}"#),
-            Err(Error::UnsupportedAlgorithm),
-        ),
-        (
-            "alg RS256",
-            signed_header(r#"{"alg":"RS256"}"#),
-            Err(Error::UnsupportedAlgorithm),
-        ),
-        (
-            "alg ES384",
-            signed_header(r#"{"alg":"ES384"}"#),
-            Err(Error::UnsupportedAlgorithm),
-        ),
-        (
-            "alg es256",
-            signed_header(r#"{"alg":"es256"}"#),
-            Err(Error::UnsupportedAlgorithm),
-        ),
-        (
-            "alg number",
-            signed_header(r#"{"alg":256}"#),
-            Err(Error::UnsupportedAlgorithm),
-        ),
-        (
-            "crit array",
-            signed_header(r#"{"alg":"ES256","crit":["exp"]}"#),
-            Err(Error::CriticalHeader),
-        ),
-        (
-            "crit empty",
-            signed_header(r#"{"alg":"ES256","crit":[]}"#),
-            Err(Error::CriticalHeader),
-        ),
-        (
-            "crit string",
-            signed_header(r#"{"alg":"ES256","crit":"x"}"#),
-            Err(Error::CriticalHeader),
-        ),
-        (
-            "kid number",
-            signed_header(r#"{"alg":"ES256","kid":1}"#),
-            Err(Error::BadHeader(HeaderParam::Kid)),
-        ),
-        (
-            "kid null",
-            signed_header(r#"{"alg":"ES256","kid":null}"#),
-            Err(Error::BadHeader(HeaderParam::Kid)),
-        ),
-        (
-            "typ JOSE",
-            signed_header(r#"{"alg":"ES256","typ":"JOSE"}"#),
-            Err(Error::BadHeader(HeaderParam::Typ)),
-        ),
-        (
-            "typ number",
-            signed_header(r#"{"alg":"ES256","typ":1}"#),
-            Err(Error::BadHeader(HeaderParam::Typ)),
-        ),
-        (
-            "header array",
-            signed_header(r#"["ES256"]"#),
-            json(Part::Header, JsonError::NotObject),
-        ),
+        ("alg missing", signed_header(r#"{"typ":"JWT"}"#), Err(Error::UnsupportedAlgorithm)),
+        ("alg none", signed_header(r#"{"alg":"none"}"#), Err(Error::UnsupportedAlgorithm)),
+        ("alg HS256", signed_header(r#"{"alg":"HS256"}"#), Err(Error::UnsupportedAlgorithm)),
+        ("alg RS256", signed_header(r#"{"alg":"RS256"}"#), Err(Error::UnsupportedAlgorithm)),
+        ("alg ES384", signed_header(r#"{"alg":"ES384"}"#), Err(Error::UnsupportedAlgorithm)),
+        ("alg es256", signed_header(r#"{"alg":"es256"}"#), Err(Error::UnsupportedAlgorithm)),
+        ("alg number", signed_header(r#"{"alg":256}"#), Err(Error::UnsupportedAlgorithm)),
+        ("crit array", signed_header(r#"{"alg":"ES256","crit":["exp"]}"#), Err(Error::CriticalHeader)),
+        ("crit empty", signed_header(r#"{"alg":"ES256","crit":[]}"#), Err(Error::CriticalHeader)),
+        ("crit string", signed_header(r#"{"alg":"ES256","crit":"x"}"#), Err(Error::CriticalHeader)),
+        ("kid number", signed_header(r#"{"alg":"ES256","kid":1}"#), Err(Error::BadHeader(HeaderParam::Kid))),
+        ("kid null", signed_header(r#"{"alg":"ES256","kid":null}"#), Err(Error::BadHeader(HeaderParam::Kid))),
+        ("typ JOSE", signed_header(r#"{"alg":"ES256","typ":"JOSE"}"#), Err(Error::BadHeader(HeaderParam::Typ))),
+        ("typ number", signed_header(r#"{"alg":"ES256","typ":1}"#), Err(Error::BadHeader(HeaderParam::Typ))),
+        ("header array", signed_header(r#"["ES256"]"#), json(Part::Header, JsonError::NotObject)),
         (
             "header dup alg",
             signed_header(r#"{"alg":"ES256","alg":"ES256"}"#),
             json(Part::Header, JsonError::DuplicateMember),
         ),
-        (
-            "header trailing",
-            signed_header(r#"{"alg":"ES256"}{}"#),
-            json(Part::Header, JsonError::TrailingBytes),
-        ),
+        ("header trailing", signed_header(r#"{"alg":"ES256"}{}"#), json(Part::Header, JsonError::TrailingBytes)),
         // §3 keys and signature
         (
             "other key",
             with_signature(&good, &signature_of(&sign(2, &header(1), &claims("")))),
             Err(Error::BadSignature),
         ),
-        (
-            "payload changed",
-            format!("{h}.{}.{s}", b64(claims(r#""admin":true"#).as_bytes())),
-            Err(Error::BadSignature),
-        ),
-        (
-            "unknown kid",
-            sign(1, r#"{"alg":"ES256","kid":"other"}"#, &claims("")),
-            Err(Error::UnknownKey),
-        ),
+        ("payload changed", format!("{h}.{}.{s}", b64(claims(r#""admin":true"#).as_bytes())), Err(Error::BadSignature)),
+        ("unknown kid", sign(1, r#"{"alg":"ES256","kid":"other"}"#, &claims("")), Err(Error::UnknownKey)),
         // §4 JSON
-        (
-            "payload array",
-            signed_claims("[]"),
-            payload(JsonError::NotObject),
-        ),
-        (
-            "BOM",
-            signed_claims(&format!("\u{feff}{}", claims(""))),
-            payload(JsonError::NotObject),
-        ),
-        (
-            "trailing garbage",
-            signed_claims(&format!("{}x", claims(""))),
-            payload(JsonError::TrailingBytes),
-        ),
-        (
-            "second object",
-            signed_claims(&format!("{}{{}}", claims(""))),
-            payload(JsonError::TrailingBytes),
-        ),
-        (
-            "duplicate aud",
-            signed_claims(&base(r#","aud":"x""#)),
-            payload(JsonError::DuplicateMember),
-        ),
-        (
-            "escaped duplicate",
-            signed_claims(&base(r#","\u0061ud":"x""#)),
-            payload(JsonError::DuplicateMember),
-        ),
-        (
-            "unknown duplicate",
-            signed_claims(&base(r#","x":1,"\u0078":2"#)),
-            payload(JsonError::DuplicateMember),
-        ),
-        (
-            "lone high surrogate",
-            signed_claims(&base(r#","sub":"\ud83d""#)),
-            payload(JsonError::LoneSurrogate),
-        ),
-        (
-            "lone low surrogate",
-            signed_claims(&base(r#","email":"\ude00""#)),
-            payload(JsonError::LoneSurrogate),
-        ),
-        (
-            "surrogate in a group",
-            signed_claims(&base(r#","groups":["\ud800x"]"#)),
-            payload(JsonError::LoneSurrogate),
-        ),
-        (
-            "bad escape",
-            signed_claims(&base(r#","sub":"\x""#)),
-            payload(JsonError::Escape),
-        ),
-        (
-            "short escape",
-            signed_claims(&base(r#","sub":"\u12""#)),
-            payload(JsonError::Escape),
-        ),
-        (
-            "raw control",
-            signed_claims(&base(",\"sub\":\"a\u{1}\"")),
-            payload(JsonError::ControlCharacter),
-        ),
-        (
-            "raw newline",
-            signed_claims(&base(",\"sub\":\"a\nb\"")),
-            payload(JsonError::ControlCharacter),
-        ),
-        (
-            "leading zero",
-            signed_claims(&base(r#","x":01"#)),
-            payload(JsonError::Syntax),
-        ),
-        (
-            "NaN",
-            signed_claims(&base(r#","x":NaN"#)),
-            payload(JsonError::Syntax),
-        ),
-        (
-            "unterminated",
-            signed_claims(&base(r#","x":"abc"#).trim_end_matches('}').to_string()),
-            payload(JsonError::Syntax),
-        ),
+        ("payload array", signed_claims("[]"), payload(JsonError::NotObject)),
+        ("BOM", signed_claims(&format!("\u{feff}{}", claims(""))), payload(JsonError::NotObject)),
+        ("trailing garbage", signed_claims(&format!("{}x", claims(""))), payload(JsonError::TrailingBytes)),
+        ("second object", signed_claims(&format!("{}{{}}", claims(""))), payload(JsonError::TrailingBytes)),
+        ("duplicate aud", signed_claims(&base(r#","aud":"x""#)), payload(JsonError::DuplicateMember)),
+        ("escaped duplicate", signed_claims(&base(r#","\u0061ud":"x""#)), payload(JsonError::DuplicateMember)),
+        ("unknown duplicate", signed_claims(&base(r#","x":1,"\u0078":2"#)), payload(JsonError::DuplicateMember)),
+        ("lone high surrogate", signed_claims(&base(r#","sub":"\ud83d""#)), payload(JsonError::LoneSurrogate)),
+        ("lone low surrogate", signed_claims(&base(r#","email":"\ude00""#)), payload(JsonError::LoneSurrogate)),
+        ("surrogate in a group", signed_claims(&base(r#","groups":["\ud800x"]"#)), payload(JsonError::LoneSurrogate)),
+        ("bad escape", signed_claims(&base(r#","sub":"\x""#)), payload(JsonError::Escape)),
+        ("short escape", signed_claims(&base(r#","sub":"\u12""#)), payload(JsonError::Escape)),
+        ("raw control", signed_claims(&base(",\"sub\":\"a\u{1}\"")), payload(JsonError::ControlCharacter)),
+        ("raw newline", signed_claims(&base(",\"sub\":\"a\nb\"")), payload(JsonError::ControlCharacter)),
+        ("leading zero", signed_claims(&base(r#","x":01"#)), payload(JsonError::Syntax)),
+        ("NaN", signed_claims(&base(r#","x":NaN"#)), payload(JsonError::Syntax)),
+        ("unterminated", signed_claims(&base(r#","x":"abc"#).trim_end_matches('}')), payload(JsonError::Syntax)),
         (
             "too deep",
-            signed_claims(&base(&format!(
-                r#","x":{}{}"#,
-                "[".repeat(100),
-                "]".repeat(100)
-            ))),
+            signed_claims(&base(&format!(r#","x":{}{}"#, "[".repeat(100), "]".repeat(100)))),
             payload(JsonError::TooDeep),
         ),
         (
             "too many members",
-            signed_claims(&base(
-                &(0..200)
-                    .map(|i| format!(r#","m{i}":0"#))
-                    .collect::<String>(),
-            )),
+            signed_claims(&base(&(0..200).map(|i| format!(r#","m{i}":0"#)).collect::<String>())),
             Err(Error::Capacity(Capacity::Members)),
         ),
         // §5 claims
@@ -717,67 +342,31 @@ fn rejections() {
         ),
         (
             "iss number",
-            signed_claims(&format!(
-                r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":1}}"#
-            )),
+            signed_claims(&format!(r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":1}}"#)),
             Err(Error::InvalidClaim(Claim::Iss)),
         ),
-        (
-            "sub number",
-            signed_claims(&base(r#","sub":1"#)),
-            Err(Error::InvalidClaim(Claim::Sub)),
-        ),
-        (
-            "email null",
-            signed_claims(&base(r#","email":null"#)),
-            Err(Error::InvalidClaim(Claim::Email)),
-        ),
-        (
-            "name array",
-            signed_claims(&base(r#","name":["a"]"#)),
-            Err(Error::InvalidClaim(Claim::Name)),
-        ),
+        ("sub number", signed_claims(&base(r#","sub":1"#)), Err(Error::InvalidClaim(Claim::Sub))),
+        ("email null", signed_claims(&base(r#","email":null"#)), Err(Error::InvalidClaim(Claim::Email))),
+        ("name array", signed_claims(&base(r#","name":["a"]"#)), Err(Error::InvalidClaim(Claim::Name))),
         (
             "aud number",
-            signed_claims(&format!(
-                r#"{{"aud":1,"exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#
-            )),
+            signed_claims(&format!(r#"{{"aud":1,"exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#)),
             Err(Error::InvalidClaim(Claim::Aud)),
         ),
         (
             "aud [1]",
-            signed_claims(&format!(
-                r#"{{"aud":[1],"exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#
-            )),
+            signed_claims(&format!(r#"{{"aud":[1],"exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#)),
             Err(Error::InvalidClaim(Claim::Aud)),
         ),
         (
             "aud null",
-            signed_claims(&format!(
-                r#"{{"aud":null,"exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#
-            )),
+            signed_claims(&format!(r#"{{"aud":null,"exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#)),
             Err(Error::InvalidClaim(Claim::Aud)),
         ),
-        (
-            "groups string",
-            signed_claims(&base(r#","groups":"admins""#)),
-            Err(Error::InvalidClaim(Claim::Groups)),
-        ),
-        (
-            "groups [1]",
-            signed_claims(&base(r#","groups":[1]"#)),
-            Err(Error::InvalidClaim(Claim::Groups)),
-        ),
-        (
-            "groups [null]",
-            signed_claims(&base(r#","groups":[null]"#)),
-            Err(Error::InvalidClaim(Claim::Groups)),
-        ),
-        (
-            "groups object",
-            signed_claims(&base(r#","groups":{}"#)),
-            Err(Error::InvalidClaim(Claim::Groups)),
-        ),
+        ("groups string", signed_claims(&base(r#","groups":"admins""#)), Err(Error::InvalidClaim(Claim::Groups))),
+        ("groups [1]", signed_claims(&base(r#","groups":[1]"#)), Err(Error::InvalidClaim(Claim::Groups))),
+        ("groups [null]", signed_claims(&base(r#","groups":[null]"#)), Err(Error::InvalidClaim(Claim::Groups))),
+        ("groups object", signed_claims(&base(r#","groups":{}"#)), Err(Error::InvalidClaim(Claim::Groups))),
     ];
     let mut dates = Vec::new();
     for (value, claim) in [
@@ -797,33 +386,22 @@ fn rejections() {
         let (exp, iat, nbf) = match claim {
             Claim::Exp => (value.to_string(), IAT.to_string(), String::new()),
             Claim::Iat => (EXP.to_string(), value.to_string(), String::new()),
-            _ => (
-                EXP.to_string(),
-                IAT.to_string(),
-                format!(r#","nbf":{value}"#),
-            ),
+            _ => (EXP.to_string(), IAT.to_string(), format!(r#","nbf":{value}"#)),
         };
-        let token = signed_claims(&format!(
-            r#"{{"aud":"{AUD}","exp":{exp},"iat":{iat},"iss":"{AUD}"{nbf}}}"#
-        ));
+        let token = signed_claims(&format!(r#"{{"aud":"{AUD}","exp":{exp},"iat":{iat},"iss":"{AUD}"{nbf}}}"#));
         dates.push((value, claim, token));
     }
     for (name, token, want) in &cases {
         assert_eq!(&verify(token), want, "{name}");
     }
     for (value, claim, token) in &dates {
-        assert_eq!(
-            verify(token),
-            Err(Error::InvalidClaim(*claim)),
-            "{} = {value}",
-            claim.name()
-        );
+        assert_eq!(verify(token), Err(Error::InvalidClaim(*claim)), "{} = {value}", claim.name());
     }
 }
 
 /// Changes the last symbol of a segment so that its unused low bits are not zero.
 fn noncanonical(segment: &str) -> String {
-    assert!(segment.len() % 4 != 0, "needs a partial final group");
+    assert!(!segment.len().is_multiple_of(4), "needs a partial final group");
     let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let last = segment.chars().last().unwrap();
     let value = alphabet.find(last).unwrap();
@@ -836,12 +414,7 @@ fn noncanonical(segment: &str) -> String {
 fn capacities_are_errors_never_truncation() {
     let keys = keyset(1);
     let now = UnixTime::from_secs(NOW);
-    let groups = |n: usize| {
-        (0..n)
-            .map(|i| format!(r#""group-{i:04}""#))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
+    let groups = |n: usize| (0..n).map(|i| format!(r#""group-{i:04}""#)).collect::<Vec<_>>().join(",");
 
     // 600 groups in a ~16 KiB token: fits Buffers<16384, 640>.
     let token = signed_claims(&format!(
@@ -849,35 +422,22 @@ fn capacities_are_errors_never_truncation() {
         groups(600),
         "n".repeat(3400)
     ));
-    assert!(
-        token.len() > 16384 - 2048 && token.len() <= 16384,
-        "token is {} bytes",
-        token.len()
-    );
+    assert!(token.len() > 16384 - 2048 && token.len() <= 16384, "token is {} bytes", token.len());
     let mut large = Buffers::<16384, 640>::new();
-    let claims = Verifier::new(&keys, AUD)
-        .verify(&token, now, &mut large)
-        .unwrap();
+    let claims = Verifier::new(&keys, AUD).verify(&token, now, &mut large).unwrap();
     assert_eq!(claims.groups.len(), 600);
     assert_eq!(claims.groups.get(599), Some("group-0599"));
 
     // The same token with too little room: typed errors.
     let mut few_groups = Buffers::<16384, 599>::new();
     assert_eq!(
-        Verifier::new(&keys, AUD)
-            .verify(&token, now, &mut few_groups)
-            .map(drop),
+        Verifier::new(&keys, AUD).verify(&token, now, &mut few_groups).map(drop),
         Err(Error::Capacity(Capacity::Groups))
     );
     let mut small = Buffers::<8192, 640>::new();
     assert_eq!(
-        Verifier::new(&keys, AUD)
-            .verify(&token, now, &mut small)
-            .map(drop),
-        Err(Error::TokenTooLarge {
-            len: token.len(),
-            max: 8192
-        })
+        Verifier::new(&keys, AUD).verify(&token, now, &mut small).map(drop),
+        Err(Error::TokenTooLarge { len: token.len(), max: 8192 })
     );
 
     // Group and aud array entries share the room.
@@ -887,22 +447,15 @@ fn capacities_are_errors_never_truncation() {
     ));
     let mut default = Buffers::<8192, 128>::new();
     assert_eq!(
-        Verifier::new(&keys, AUD)
-            .verify(&both, now, &mut default)
-            .map(drop),
+        Verifier::new(&keys, AUD).verify(&both, now, &mut default).map(drop),
         Err(Error::Capacity(Capacity::Groups))
     );
 
     // A megabyte of input is refused before any decoding.
     let huge = "a".repeat(1 << 20);
     assert_eq!(
-        Verifier::new(&keys, AUD)
-            .verify(&huge, now, &mut default)
-            .map(drop),
-        Err(Error::TokenTooLarge {
-            len: 1 << 20,
-            max: 8192
-        })
+        Verifier::new(&keys, AUD).verify(&huge, now, &mut default).map(drop),
+        Err(Error::TokenTooLarge { len: 1 << 20, max: 8192 })
     );
 }
 
@@ -913,17 +466,8 @@ fn buffers_are_reusable_and_claims_do_not_leak_between_calls() {
     let mut buffers = Buffers::<8192, 128>::new();
     let now = UnixTime::from_secs(NOW);
     let first = signed_claims(&claims(""));
-    let second = signed_claims(&format!(
-        r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#
-    ));
-    assert_eq!(
-        verifier
-            .verify(&first, now, &mut buffers)
-            .unwrap()
-            .groups
-            .len(),
-        2
-    );
+    let second = signed_claims(&format!(r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"{AUD}"}}"#));
+    assert_eq!(verifier.verify(&first, now, &mut buffers).unwrap().groups.len(), 2);
     let claims = verifier.verify(&second, now, &mut buffers).unwrap();
     assert!(claims.groups.is_empty());
     assert_eq!((claims.sub, claims.email), (None, None));

@@ -35,16 +35,12 @@ fn decode_unicode(after: &[u8]) -> Result<(char, usize), JsonError> {
             }
             // 0x10000 + (high - 0xD800) * 0x400 + (low - 0xDC00), from bit fields.
             let c = 0x10000 | ((u32::from(high) & 0x3FF) << 10) | (u32::from(low) & 0x3FF);
-            return char::from_u32(c)
-                .map(|c| (c, 11))
-                .ok_or(JsonError::LoneSurrogate);
+            return char::from_u32(c).map(|c| (c, 11)).ok_or(JsonError::LoneSurrogate);
         }
         0xDC00..=0xDFFF => return Err(JsonError::LoneSurrogate),
         c => c,
     };
-    char::from_u32(u32::from(code))
-        .map(|c| (c, 5))
-        .ok_or(JsonError::LoneSurrogate)
+    char::from_u32(u32::from(code)).map(|c| (c, 5)).ok_or(JsonError::LoneSurrogate)
 }
 
 fn hex4(digits: Option<&[u8]>) -> Result<u16, JsonError> {
@@ -66,12 +62,7 @@ pub(crate) struct Unescaped<'a> {
 
 impl<'a> Unescaped<'a> {
     pub(crate) fn new(raw: &'a [u8]) -> Self {
-        Unescaped {
-            rest: raw,
-            pending: [0; 4],
-            pending_at: 0,
-            pending_len: 0,
-        }
+        Unescaped { rest: raw, pending: [0; 4], pending_at: 0, pending_len: 0 }
     }
 }
 
@@ -110,19 +101,12 @@ impl Iterator for Unescaped<'_> {
 /// Every escape sequence is at least as long as the UTF-8 it stands for (`\n`: 2 bytes for 1,
 /// `\uXXXX`: 6 for at most 3, a surrogate pair: 12 for 4), so the writer never passes the reader
 /// and the result stays inside the string's own bytes.
-pub(crate) fn unescape_in_place(
-    buf: &mut [u8],
-    start: usize,
-    end: usize,
-) -> Result<usize, JsonError> {
+pub(crate) fn unescape_in_place(buf: &mut [u8], start: usize, end: usize) -> Result<usize, JsonError> {
     let mut read = start;
     let mut write = start;
     while read < end {
         let literal = buf.get(read..end).ok_or(JsonError::Syntax)?;
-        let run = literal
-            .iter()
-            .position(|&b| b == b'\\')
-            .unwrap_or(literal.len());
+        let run = literal.iter().position(|&b| b == b'\\').unwrap_or(literal.len());
         let run_end = read.saturating_add(run);
         if write != read {
             buf.copy_within(read..run_end, write);
@@ -132,15 +116,11 @@ pub(crate) fn unescape_in_place(
         if read >= end {
             break;
         }
-        let after = buf
-            .get(read.saturating_add(1)..end)
-            .ok_or(JsonError::Syntax)?;
+        let after = buf.get(read.saturating_add(1)..end).ok_or(JsonError::Syntax)?;
         let (c, used) = decode_escape(after)?;
         let mut utf8 = [0u8; 4];
         let utf8 = c.encode_utf8(&mut utf8).as_bytes();
-        buf.get_mut(write..write.saturating_add(utf8.len()))
-            .ok_or(JsonError::Syntax)?
-            .copy_from_slice(utf8);
+        buf.get_mut(write..write.saturating_add(utf8.len())).ok_or(JsonError::Syntax)?.copy_from_slice(utf8);
         write = write.saturating_add(utf8.len());
         read = read.saturating_add(1).saturating_add(used);
     }

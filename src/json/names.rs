@@ -15,38 +15,23 @@ pub(crate) struct MemberNames<'a> {
 
 impl<'a> MemberNames<'a> {
     pub(crate) fn new(part: Part) -> Self {
-        MemberNames {
-            names: [&[]; MAX_MEMBERS],
-            len: 0,
-            part,
-        }
+        MemberNames { names: [&[]; MAX_MEMBERS], len: 0, part }
     }
 
     /// Records `name`; fails if the object already had it (after unescaping), if the name holds
     /// a lone surrogate, or if the object has more members than can be tracked.
     pub(crate) fn insert(&mut self, name: RawStr<'a>) -> Result<(), Error> {
-        let json = |reason| Error::Json {
-            part: self.part,
-            reason,
-        };
+        let json = |reason| Error::Json { part: self.part, reason };
         if name.is_escaped() {
-            name.unescaped()
-                .try_for_each(|b| b.map(drop))
-                .map_err(json)?;
+            name.unescaped().try_for_each(|b| b.map(drop)).map_err(json)?;
         }
         for seen in self.names.iter().take(self.len) {
-            let seen = RawStr {
-                raw: seen,
-                start: 0,
-            };
+            let seen = RawStr { raw: seen, start: 0 };
             if seen.eq_raw(&name).map_err(json)? {
                 return Err(json(JsonError::DuplicateMember));
             }
         }
-        let slot = self
-            .names
-            .get_mut(self.len)
-            .ok_or(Error::Capacity(Capacity::Members))?;
+        let slot = self.names.get_mut(self.len).ok_or(Error::Capacity(Capacity::Members))?;
         *slot = name.raw;
         self.len = self.len.saturating_add(1);
         Ok(())

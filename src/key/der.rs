@@ -121,11 +121,7 @@ impl<'a> Tlvs<'a> {
     }
 
     fn end(&self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(KeyError::Der.into())
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(KeyError::Der.into()) }
     }
 
     /// The next tag and contents. Low tag numbers and minimal definite lengths only, as DER
@@ -140,12 +136,8 @@ impl<'a> Tlvs<'a> {
         let (len, rest) = match first {
             0..=0x7F => (usize::from(first), rest),
             0x81..=0x84 => {
-                let (bytes, rest) = rest
-                    .split_at_checked(usize::from(first & 0x7F))
-                    .ok_or_else(der)?;
-                let len = bytes
-                    .iter()
-                    .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+                let (bytes, rest) = rest.split_at_checked(usize::from(first & 0x7F)).ok_or_else(der)?;
+                let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
                 // Minimal: no leading zero byte, and the long form only from 128 on.
                 if bytes.first() == Some(&0) || len < 0x80 {
                     return Err(der());

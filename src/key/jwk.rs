@@ -19,10 +19,7 @@ pub(crate) enum Member<'a> {
 }
 
 fn json(reason: crate::error::JsonError) -> Error {
-    Error::Json {
-        part: Part::Key,
-        reason,
-    }
+    Error::Json { part: Part::Key, reason }
 }
 
 /// A member's value: absent, a string, or present with another type.
@@ -104,9 +101,7 @@ fn judge<'a>(f: &Fields<'a>) -> Result<Member<'a>, Error> {
     let kid = match f.kid {
         Field::Absent => None,
         Field::Str(kid) => {
-            kid.unescaped()
-                .try_for_each(|b| b.map(drop))
-                .map_err(json)?;
+            kid.unescaped().try_for_each(|b| b.map(drop)).map_err(json)?;
             Some(kid)
         }
         Field::Other => return Err(invalid()),
@@ -117,10 +112,7 @@ fn judge<'a>(f: &Fields<'a>) -> Result<Member<'a>, Error> {
     let (x, y) = xy.split_at_mut_checked(32).ok_or_else(invalid)?;
     coordinate(f.x, x)?;
     coordinate(f.y, y)?;
-    Ok(Member::Key(
-        PublicKey::from_sec1(&point).map_err(|_| invalid())?,
-        kid,
-    ))
+    Ok(Member::Key(PublicKey::from_sec1(&point).map_err(|_| invalid())?, kid))
 }
 
 /// A coordinate: exactly 32 bytes as 43 symbols of canonical unpadded base64url.
@@ -130,19 +122,12 @@ fn coordinate(field: Field<'_>, out: &mut [u8]) -> Result<(), Error> {
         return Err(invalid());
     };
     let mut unescaped = [0u8; 43];
-    let text = text
-        .unescape_into(&mut unescaped)
-        .map_err(json)?
-        .ok_or_else(invalid)?;
+    let text = text.unescape_into(&mut unescaped).map_err(json)?.ok_or_else(invalid)?;
     if text.len() != 43 {
         return Err(invalid());
     }
     let decoded = b64::decode_url(text, out).map_err(|_| invalid())?;
-    if decoded.len() == 32 {
-        Ok(())
-    } else {
-        Err(invalid())
-    }
+    if decoded.len() == 32 { Ok(()) } else { Err(invalid()) }
 }
 
 /// Reads a single JWK document.
@@ -186,11 +171,7 @@ pub(crate) fn read_set<'a>(
         }
     }
     reader.finish().map_err(json)?;
-    if has_keys {
-        Ok(())
-    } else {
-        Err(KeyError::Jwk.into())
-    }
+    if has_keys { Ok(()) } else { Err(KeyError::Jwk.into()) }
 }
 
 /// Whether a JSON document is a key set (has a top-level `keys` member) rather than one key.

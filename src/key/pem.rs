@@ -46,20 +46,13 @@ fn next_block(text: &[u8]) -> Result<(Block<'_>, &[u8]), Error> {
     let after_begin = text.get(BEGIN.len()..).ok_or_else(pem)?;
     let label_len = find(after_begin, DASHES).ok_or_else(pem)?;
     let label = after_begin.get(..label_len).ok_or_else(pem)?;
-    if !label
-        .iter()
-        .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ')
-    {
+    if !label.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ') {
         return Err(pem());
     }
-    let body_and_rest = after_begin
-        .get(label_len.saturating_add(DASHES.len())..)
-        .ok_or_else(pem)?;
+    let body_and_rest = after_begin.get(label_len.saturating_add(DASHES.len())..).ok_or_else(pem)?;
     let body_len = find(body_and_rest, END).ok_or_else(pem)?;
     let body = body_and_rest.get(..body_len).ok_or_else(pem)?;
-    let end_line = body_and_rest
-        .get(body_len.saturating_add(END.len())..)
-        .ok_or_else(pem)?;
+    let end_line = body_and_rest.get(body_len.saturating_add(END.len())..).ok_or_else(pem)?;
     let end_label = end_line.get(..label.len()).ok_or_else(pem)?;
     let tail = end_line.get(label.len()..).ok_or_else(pem)?;
     if end_label != label || !tail.starts_with(DASHES) {
@@ -82,9 +75,7 @@ mod tests {
     type Found<'a> = Vec<(&'a [u8], &'a [u8])>;
 
     fn labels(text: &str) -> Result<Found<'_>, Error> {
-        blocks(text.as_bytes())
-            .map(|b| b.map(|b| (b.label, b.body)))
-            .collect()
+        blocks(text.as_bytes()).map(|b| b.map(|b| (b.label, b.body))).collect()
     }
 
     #[test]
@@ -92,13 +83,7 @@ mod tests {
         let text = "Certificate:\n  Data: ...\n-----BEGIN CERTIFICATE-----\r\nQUFB\r\n-----END CERTIFICATE-----\r\n\
                     between\n-----BEGIN PUBLIC KEY-----\nQQ==\n-----END PUBLIC KEY-----\ntrailer";
         let found = labels(text).unwrap();
-        assert_eq!(
-            found,
-            [
-                (&b"CERTIFICATE"[..], &b"\r\nQUFB\r\n"[..]),
-                (&b"PUBLIC KEY"[..], &b"\nQQ==\n"[..])
-            ]
-        );
+        assert_eq!(found, [(&b"CERTIFICATE"[..], &b"\r\nQUFB\r\n"[..]), (&b"PUBLIC KEY"[..], &b"\nQQ==\n"[..])]);
         assert!(labels("no blocks here").unwrap().is_empty());
     }
 
