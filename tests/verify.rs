@@ -308,7 +308,7 @@ fn rejections() {
         ("raw newline", signed_claims(&base(",\"sub\":\"a\nb\"")), payload(JsonError::ControlCharacter)),
         ("leading zero", signed_claims(&base(r#","x":01"#)), payload(JsonError::Syntax)),
         ("NaN", signed_claims(&base(r#","x":NaN"#)), payload(JsonError::Syntax)),
-        ("unterminated", signed_claims(&base(r#","x":"abc"#).trim_end_matches('}')), payload(JsonError::Syntax)),
+        ("unterminated", signed_claims(base(r#","x":"abc"#).trim_end_matches('}')), payload(JsonError::Syntax)),
         (
             "too deep",
             signed_claims(&base(&format!(r#","x":{}{}"#, "[".repeat(100), "]".repeat(100)))),
