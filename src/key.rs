@@ -20,7 +20,8 @@ pub struct PublicKey {
     key: VerifyingKey,
 }
 
-/// Pomerium's key id for a key: the lowercase hex SHA-256 of its RFC 7638 thumbprint input.
+/// Pomerium's key id for a key: its RFC 7638 thumbprint (the SHA-256 of the canonical JWK) in
+/// lowercase hex.
 pub type KeyId = heapless::String<64>;
 
 impl PublicKey {
@@ -76,7 +77,7 @@ impl PublicKey {
     pub fn pomerium_kid(&self) -> KeyId {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut kid = KeyId::new();
-        for byte in Sha256::digest(self.thumbprint()) {
+        for byte in self.thumbprint() {
             for nibble in [byte >> 4, byte & 0xF] {
                 let c = HEX.get(usize::from(nibble)).copied().map_or('0', char::from);
                 // 32 bytes make exactly 64 hex digits: the string never fills up.

@@ -1,4 +1,5 @@
 #![no_std]
+#![forbid(unsafe_code)]
 // Tests compute expected values freely; the library itself is checked without this.
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 #![doc = include_str!("../README.md")]

@@ -1,0 +1,180 @@
+//! What the tool prints: verified claims as JSON, rejections in words, unverified decodes.
+
+use pomerium_jwt::dangerous::{self, Unverified};
+use pomerium_jwt::{Audience, Claims, Error, KeySet};
+use serde_json::{Map, Value, json};
+
+use crate::VerifyArgs;
+use crate::keys::MAX_KEYS;
+
+/// The verifier's configuration, for messages.
+pub(crate) struct Context<'a> {
+    audience: &'a str,
+    issuer: Option<&'a str>,
+    keys: usize,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(args: &'a VerifyArgs, keys: &KeySet<MAX_KEYS>) -> Self {
+        Context { audience: &args.audience, issuer: args.issuer.as_deref(), keys: keys.len() }
+    }
+}
+
+/// The verified claims as one JSON object: every known claim, `null` when absent, `groups`
+/// always an array, strings unescaped from the token and encoded again as JSON.
+pub(crate) fn claims_json(claims: &Claims<'_>) -> String {
+    let aud = match claims.aud {
+        Audience::One(one) => json!(one),
+        Audience::Many(many) => json!(many.iter().collect::<Vec<_>>()),
+    };
+    let object = json!({
+        "iss": claims.iss,
+        "aud": aud,
+        "sub": claims.sub,
+        "email": claims.email,
+        "user": claims.user,
+        "name": claims.name,
+        "sid": claims.sid,
+        "jti": claims.jti,
+        "groups": claims.groups.iter().collect::<Vec<_>>(),
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "nbf": claims.nbf,
+    });
+    object.to_string()
+}
+
+/// One line that says which check failed, with the values involved.
+pub(crate) fn rejection(error: Error, token: &[u8], ctx: &Context<'_>) -> String {
+    let member = |part: Part, name: &str| unverified_member(token, part, name);
+    match error {
+        Error::Expired { exp, now, leeway } => {
+            format!("token expired at {} ({exp}); now is {} ({now}), leeway {leeway}s", utc(exp), utc(now))
+        }
+        Error::NotYetValid { nbf, now, leeway } => {
+            format!("token not valid before {} (nbf {nbf}); now is {} ({now}), leeway {leeway}s", utc(nbf), utc(now))
+        }
+        Error::IssuedInFuture { iat, now, leeway } => format!(
+            "token issued in the future at {} (iat {iat}); now is {} ({now}), leeway {leeway}s: check the clocks",
+            utc(iat),
+            utc(now)
+        ),
+        Error::WrongAudience => format!(
+            "wrong audience: the token's aud is {}, expected {}",
+            member(Part::Payload, "aud"),
+            Value::from(ctx.audience)
+        ),
+        Error::WrongIssuer => {
+            let expected = match ctx.issuer {
+                Some(issuer) => Value::from(issuer).to_string(),
+                None => format!(
+                    "{} or {} or \"pomerium-proxy\" (pass --issuer to require another)",
+                    Value::from(ctx.audience),
+                    Value::from(format!("https://{}/", ctx.audience))
+                ),
+            };
+            format!("wrong issuer: the token's iss is {}, expected {expected}", member(Part::Payload, "iss"))
+        }
+        Error::UnknownKey => format!(
+            "unknown key: no key matches the token's kid {} ({} key(s) loaded, each with another kid)",
+            member(Part::Header, "kid"),
+            ctx.keys
+        ),
+        Error::BadSignature => format!(
+            "bad signature: it does not verify with the {} candidate key(s); the token was signed by \
+             another key, or altered",
+            ctx.keys
+        ),
+        Error::UnsupportedAlgorithm => {
+            format!("unsupported algorithm: alg is {}, only ES256 is accepted", member(Part::Header, "alg"))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Part {
+    Header,
+    Payload,
+}
+
+/// A member of the token's header or payload as JSON text, read without verification and only
+/// to explain a rejection.
+fn unverified_member(token: &[u8], part: Part, name: &str) -> String {
+    let mut buffer = vec![0u8; token.len()];
+    let value = dangerous::decode_unverified(token, &mut buffer).ok().and_then(|parts| {
+        let text = match part {
+            Part::Header => parts.header,
+            Part::Payload => parts.payload,
+        };
+        serde_json::from_str::<Map<String, Value>>(text).ok()?.get(name).cloned()
+    });
+    value.map_or_else(|| "absent".to_owned(), |v| v.to_string())
+}
+
+/// The decoded header and payload, loudly marked as unverified, with readable times.
+pub(crate) fn unverified(parts: &Unverified<'_>) -> String {
+    let mut out = String::from(
+        "UNVERIFIED: the signature, key, times, audience and issuer were NOT checked.\n\
+         Anyone can make a token that decodes; use `pomerium-jwt verify` before trusting it.\n",
+    );
+    for (title, text) in [("header", parts.header), ("payload", parts.payload)] {
+        out.push_str(title);
+        out.push_str(" (UNVERIFIED):\n");
+        out.push_str(&pretty(text));
+        out.push('\n');
+    }
+    if let Ok(payload) = serde_json::from_str::<Map<String, Value>>(parts.payload) {
+        for claim in ["iat", "nbf", "exp"] {
+            if let Some(secs) = payload.get(claim).and_then(Value::as_f64).filter(|s| *s >= 0.0 && *s < 1e15) {
+                // Whole seconds, as the verifier reads NumericDates.
+                let secs = secs.trunc() as u64;
+                out.push_str(&format!("{claim}: {secs} = {}\n", utc(secs)));
+            }
+        }
+    }
+    out.push_str(&format!("signature: {} bytes\n", parts.signature.len()));
+    out
+}
+
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_owned())
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).
+// u64 seconds in u128 arithmetic: nothing can overflow, and every subtraction takes away a part
+// of its own minuend.
+#[allow(clippy::arithmetic_side_effects)]
+pub(crate) fn utc(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (hour, minute, second) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Howard Hinnant's days-to-civil algorithm, in unsigned arithmetic from 0000-03-01.
+    let z = u128::from(days) + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u128::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utc;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_700_000_300), "2023-11-14 22:18:20 UTC");
+        assert_eq!(utc(4_102_444_799), "2099-12-31 23:59:59 UTC");
+        assert_eq!(utc(u64::MAX), "584554051223-11-09 07:00:15 UTC");
+    }
+}
