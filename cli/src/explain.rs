@@ -81,8 +81,8 @@ pub(crate) fn rejection(error: Error, token: &[u8], ctx: &Context<'_>) -> String
             ctx.keys
         ),
         Error::BadSignature => format!(
-            "bad signature: it does not verify with the {} candidate key(s); the token was signed by \
-             another key, or altered",
+            "bad signature: no key that may have signed it ({} loaded in all) verifies it; the token was \
+             signed by another key, or altered",
             ctx.keys
         ),
         Error::UnsupportedAlgorithm => {
