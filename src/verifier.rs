@@ -100,7 +100,8 @@ impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
         let segments = compact::split(token)?;
 
         // Decoding only turns text into bytes; the payload is not read until the signature holds.
-        let (header, payload) = decode_pair(segments.header, segments.payload, &mut buffers.decoded)?;
+        let too_large = Error::TokenTooLarge { len: token.len(), max: TOKEN };
+        let (header, payload) = decode_pair(segments.header, segments.payload, &mut buffers.decoded, too_large)?;
         let signature = decode_signature(segments.signature)?;
         let header = header::parse(header)?;
 
@@ -121,12 +122,21 @@ impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
 }
 
 /// Decodes the header and payload segments into the front of `buffer`, one after the other.
-fn decode_pair<'b>(header: &[u8], payload: &[u8], buffer: &'b mut [u8]) -> Result<(&'b [u8], &'b mut [u8]), Error> {
+///
+/// A token that fits the buffer always decodes into it (base64 shrinks by a quarter), so
+/// `too_large` is only a typed answer to a case that cannot happen.
+fn decode_pair<'b>(
+    header: &[u8],
+    payload: &[u8],
+    buffer: &'b mut [u8],
+    too_large: Error,
+) -> Result<(&'b [u8], &'b mut [u8]), Error> {
     let header_len = b64::decoded_len(header.len()).ok_or(Error::Base64(Part::Header))?;
-    let (header_buf, payload_buf) = buffer.split_at_mut_checked(header_len).ok_or(Error::Base64(Part::Header))?;
-    let header = b64::decode_url(header, header_buf).map_err(|e| base64_error(e, Part::Header))?;
-    let payload_len = b64::decode_url(payload, payload_buf).map_err(|e| base64_error(e, Part::Payload))?.len();
-    let payload = payload_buf.get_mut(..payload_len).ok_or(Error::Base64(Part::Payload))?;
+    let (header_buf, payload_buf) = buffer.split_at_mut_checked(header_len).ok_or(too_large)?;
+    let fail = |part| move |e| if e == DecodeError::TooLong { too_large } else { Error::Base64(part) };
+    let header = b64::decode_url(header, header_buf).map_err(fail(Part::Header))?;
+    let payload_len = b64::decode_url(payload, payload_buf).map_err(fail(Part::Payload))?.len();
+    let payload = payload_buf.get_mut(..payload_len).ok_or(too_large)?;
     Ok((header, payload))
 }
 
@@ -136,17 +146,9 @@ fn decode_signature(segment: &[u8]) -> Result<[u8; 64], Error> {
     match b64::decoded_len(segment.len()) {
         None => Err(Error::Base64(Part::Signature)),
         Some(64) => {
-            b64::decode_url(segment, &mut signature).map_err(|e| base64_error(e, Part::Signature))?;
+            b64::decode_url(segment, &mut signature).map_err(|_| Error::Base64(Part::Signature))?;
             Ok(signature)
         }
         Some(_) => Err(Error::SignatureLength),
-    }
-}
-
-fn base64_error(e: DecodeError, part: Part) -> Error {
-    match e {
-        // The token fits TOKEN bytes and decodes to fewer, so this cannot happen; stay typed.
-        DecodeError::TooLong => Error::TokenTooLarge { len: 0, max: 0 },
-        DecodeError::Invalid => Error::Base64(part),
     }
 }

@@ -4,6 +4,9 @@
 //! The count is kept per thread (libtest runs tests on parallel threads of this one binary), and
 //! every input is built before counting starts, since the test helpers allocate.
 
+// A `GlobalAlloc` needs `unsafe impl`; Cargo.toml denies unsafe code and src/lib.rs forbids it.
+#![allow(unsafe_code)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -13,7 +16,9 @@ use base64ct::{Base64, Encoding};
 use pomerium_jwt::dangerous::decode_unverified;
 use pomerium_jwt::{Buffers, Capacity, Error, JsonError, KeyError, KeySet, Part, PublicKey, UnixTime, Verifier};
 
-use crate::common::{AUD, EXP, NOW, b64, claims, flip_s, header, is_high, keyset, public_key, sign, signature_of, token};
+use crate::common::{
+    AUD, EXP, NOW, b64, claims, flip_s, header, is_high, keyset, public_key, sign, signature_of, token,
+};
 
 /// `System`, counting allocations and frees made by the current thread.
 struct Counting;
@@ -165,7 +170,9 @@ fn successful_verifications_do_not_allocate() {
     assert_eq!(groups, 600);
 
     let mut stack_text = [0u8; 2048];
-    let decoded = assert_no_heap("decode_unverified", || decode_unverified(typical.as_bytes(), &mut stack_text).map(|u| u.payload.len()));
+    let decoded = assert_no_heap("decode_unverified", || {
+        decode_unverified(typical.as_bytes(), &mut stack_text).map(|u| u.payload.len())
+    });
     assert!(decoded.unwrap() > 100);
 }
 
@@ -203,8 +210,20 @@ fn failing_verifications_do_not_allocate() {
     check("wrong audience", &wrong_aud, &good, NOW, Error::WrongAudience);
     check("wrong issuer", &wrong_iss, &good, NOW, Error::WrongIssuer);
     check("malformed base64", &verifier, &bad_base64, NOW, Error::Base64(Part::Payload));
-    check("malformed claims", &verifier, &bad_json, NOW, Error::Json { part: Part::Payload, reason: JsonError::Syntax });
-    check("malformed header", &verifier, &bad_header, NOW, Error::Json { part: Part::Header, reason: JsonError::Syntax });
+    check(
+        "malformed claims",
+        &verifier,
+        &bad_json,
+        NOW,
+        Error::Json { part: Part::Payload, reason: JsonError::Syntax },
+    );
+    check(
+        "malformed header",
+        &verifier,
+        &bad_header,
+        NOW,
+        Error::Json { part: Part::Header, reason: JsonError::Syntax },
+    );
     check(
         "duplicate member",
         &verifier,
@@ -227,8 +246,8 @@ fn failing_verifications_do_not_allocate() {
 /// The DER SubjectPublicKeyInfo of a P-256 point.
 fn spki_der(key: &PublicKey) -> Vec<u8> {
     let mut der = vec![
-        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
-        0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+        0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
     ];
     der.extend_from_slice(&key.to_sec1_uncompressed());
     der
@@ -261,7 +280,10 @@ fn key_import_does_not_allocate() {
     let sec1 = key1.to_sec1_uncompressed();
     let mut off_curve = sec1;
     off_curve[64] ^= 1;
-    let broken_jwks = format!(r#"{{"keys":[{jwk1},{}]}}"#, jwk(&PublicKey::from_sec1(&sec1).unwrap(), "").replace("\"x\":\"", "\"x\":\"A"));
+    let broken_jwks = format!(
+        r#"{{"keys":[{jwk1},{}]}}"#,
+        jwk(&PublicKey::from_sec1(&sec1).unwrap(), "").replace("\"x\":\"", "\"x\":\"A")
+    );
     let private_pem = pem("EC PRIVATE KEY", &[0x30, 0x03, 0x02, 0x01, 0x01]);
 
     let mut scratch = [0u8; 4096];
@@ -274,7 +296,8 @@ fn key_import_does_not_allocate() {
     assert_eq!(set.len(), 7);
 
     let mut set = KeySet::<8>::new();
-    let mut added = |what: &str, input: &[u8], set: &mut KeySet<8>| assert_no_heap(what, || set.add_any(input, &mut scratch));
+    let mut added =
+        |what: &str, input: &[u8], set: &mut KeySet<8>| assert_no_heap(what, || set.add_any(input, &mut scratch));
     assert_eq!(added("add_any JWKS", jwks.as_bytes(), &mut set), Ok(2));
     assert_eq!(added("add_any JWK", jwk1.as_bytes(), &mut set), Ok(1));
     assert_eq!(added("add_any PEM", two_pems.as_bytes(), &mut set), Ok(2));

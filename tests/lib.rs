@@ -10,7 +10,8 @@
     clippy::arithmetic_side_effects
 )]
 
-mod common;
-mod verify;
 mod alloc;
+mod common;
+mod fixtures;
+mod verify;
 mod wycheproof;
