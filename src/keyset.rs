@@ -107,19 +107,21 @@ impl<const N: usize> KeySet<N> {
     }
 
     /// Adds the keys of every PEM block in `text`: `PUBLIC KEY` and `CERTIFICATE` blocks,
-    /// with text around them ignored. `scratch` holds one decoded block at a time; as long as
-    /// `text` always suffices.
+    /// with text around them ignored. As in a JWKS, a well-formed key of another type (RSA,
+    /// P-384, Ed25519) is skipped while another block holds a P-256 key. `scratch` holds one
+    /// decoded block at a time; as long as `text` always suffices.
     ///
     /// # Errors
-    /// [`KeyError::PrivateKey`] for a private key block, [`KeyError::PemLabel`] for another
-    /// label, [`KeyError::Pem`] for a malformed block, [`KeyError::UnknownFormat`] when there is
-    /// no block; errors of the block's contents as in [`KeySet::add_der`];
-    /// [`Capacity::Scratch`] or [`Capacity::Keys`].
+    /// [`KeyError::PrivateKey`] for a private key block, [`KeyError::Unsupported`] when every
+    /// key is of another type, [`KeyError::PemLabel`] for an unknown label, [`KeyError::Pem`] for
+    /// a malformed block, [`KeyError::UnknownFormat`] when there is no block; errors of the
+    /// block's contents as in [`KeySet::add_der`]; [`Capacity::Scratch`] or [`Capacity::Keys`].
     pub fn add_pem(&mut self, text: &[u8], scratch: &mut [u8]) -> Result<usize, Error> {
         if !pem::looks_like_pem(text) {
             return Err(KeyError::UnknownFormat.into());
         }
         self.all_or_nothing(|set| {
+            let (mut added, mut skipped) = (false, false);
             for block in pem::blocks(text) {
                 let block = block?;
                 let expected = match block.label {
@@ -128,7 +130,10 @@ impl<const N: usize> KeySet<N> {
                     b"EC PRIVATE KEY" | b"PRIVATE KEY" | b"ENCRYPTED PRIVATE KEY" | b"RSA PRIVATE KEY" => {
                         return Err(KeyError::PrivateKey.into());
                     }
-                    b"RSA PUBLIC KEY" => return Err(KeyError::Unsupported.into()),
+                    b"RSA PUBLIC KEY" => {
+                        skipped = true;
+                        continue;
+                    }
                     // Written by `openssl ecparam -genkey` beside the key; names only the curve.
                     b"EC PARAMETERS" => continue,
                     _ => return Err(KeyError::PemLabel.into()),
@@ -140,9 +145,12 @@ impl<const N: usize> KeySet<N> {
                 if der::classify(der)? != expected {
                     return Err(KeyError::Der.into());
                 }
-                set.add_der(der)?;
+                match set.add_der(der) {
+                    Err(Error::Key(KeyError::Unsupported)) => skipped = true,
+                    other => added |= other? > 0,
+                }
             }
-            Ok(())
+            if skipped && !added { Err(KeyError::Unsupported.into()) } else { Ok(()) }
         })
     }
 

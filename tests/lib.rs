@@ -13,5 +13,6 @@
 mod alloc;
 mod common;
 mod fixtures;
+mod keys;
 mod verify;
 mod wycheproof;

@@ -1,0 +1,100 @@
+//! Key import behaviour beyond the fixture table: mixed files, atomicity, capacities.
+
+use std::path::Path;
+
+use pomerium_jwt::{Capacity, Error, KeyError, KeySet, PublicKey};
+
+fn read(file: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)).unwrap()
+}
+
+fn add_pem<const N: usize>(keys: &mut KeySet<N>, text: &[u8]) -> Result<usize, Error> {
+    let mut scratch = vec![0u8; text.len()];
+    keys.add_pem(text, &mut scratch)
+}
+
+#[test]
+fn other_key_types_in_a_pem_file_are_skipped_while_a_p256_key_remains() {
+    let p256 = read("openssl/ec_pubkey.pem");
+    let rsa = read("openssl/rsa_pubkey.pem");
+    let p384 = read("openssl/p384_pubkey.pem");
+    let mut keys = KeySet::<4>::new();
+    assert_eq!(add_pem(&mut keys, &[&rsa[..], &p256, &p384].concat()), Ok(1));
+    assert_eq!(add_pem(&mut keys, &[&rsa[..], &p384].concat()), Err(KeyError::Unsupported.into()));
+    assert_eq!(add_pem(&mut keys, &rsa), Err(KeyError::Unsupported.into()));
+    assert_eq!(keys.len(), 1);
+    // A private key anywhere in the file is refused, even beside a usable key.
+    let private = read("openssl/ec_private.pem");
+    assert_eq!(add_pem(&mut keys, &[&p256[..], &private].concat()), Err(KeyError::PrivateKey.into()));
+    assert_eq!(keys.len(), 1);
+}
+
+#[test]
+fn a_refused_document_adds_nothing() {
+    let mut keys = KeySet::<8>::new();
+    // Two good keys, then a broken one: the good ones must not stay.
+    let members = |file: &str| -> Vec<serde_json::Value> {
+        let doc: serde_json::Value = serde_json::from_slice(&read(file)).unwrap();
+        doc["keys"].as_array().unwrap().clone()
+    };
+    let good_member = members("python/key1.jwks.json")[0].to_string();
+    let broken = members("python/jwks-broken-offcurve.json");
+    let broken_member = broken.last().unwrap().to_string();
+    let doc = format!(r#"{{"keys":[{good_member},{good_member},{broken_member}]}}"#);
+    assert_eq!(keys.add_jwks(doc.as_bytes()), Err(KeyError::Invalid.into()));
+    assert!(keys.is_empty());
+    // A full set refuses the whole document, too.
+    let mut small = KeySet::<1>::new();
+    let two = format!(r#"{{"keys":[{good_member},{good_member}]}}"#);
+    assert_eq!(small.add_jwks(two.as_bytes()), Err(Error::Capacity(Capacity::Keys)));
+    assert!(small.is_empty());
+    assert_eq!(small.add_jwks(&read("python/key1.jwks.json")), Ok(1));
+}
+
+#[test]
+fn scratch_too_small_is_a_typed_error() {
+    let pem = read("openssl/ec_public.pem");
+    let mut keys = KeySet::<4>::new();
+    let mut tiny = [0u8; 16];
+    assert_eq!(keys.add_pem(&pem, &mut tiny), Err(Error::Capacity(Capacity::Scratch)));
+    assert_eq!(keys.add_any(&read("openssl/ec_public.pem.b64"), &mut tiny), Err(Error::Capacity(Capacity::Scratch)));
+    assert!(keys.is_empty());
+}
+
+#[test]
+fn every_form_of_one_key_is_the_same_key() {
+    let forms = [
+        "openssl/ec_pubkey.pem",
+        "openssl/ec_pubkey.der",
+        "openssl/ec_public.pem",
+        "openssl/ec_public.der",
+        "openssl/ec_public.text.pem",
+        "openssl/ec_public.pem.b64",
+        "python/openssl-key.jwks.json",
+    ];
+    let mut seen: Option<PublicKey> = None;
+    for form in forms {
+        let bytes = read(form);
+        let mut keys = KeySet::<4>::new();
+        let mut scratch = vec![0u8; 2 * bytes.len()];
+        assert_eq!(keys.add_any(&bytes, &mut scratch), Ok(1), "{form}");
+        let key = *keys.keys().next().unwrap();
+        assert_eq!(*seen.get_or_insert(key), key, "{form}");
+        assert_eq!(PublicKey::from_sec1(&key.to_sec1_uncompressed()), Ok(key));
+    }
+    let kid = String::from_utf8(read("openssl/ec_pubkey.kid.txt")).unwrap();
+    assert_eq!(seen.unwrap().pomerium_kid().as_str(), kid.trim(), "kid computed by OpenSSL and sha256sum");
+}
+
+#[test]
+fn sec1_forms() {
+    let point = read("python/key1.sec1.bin");
+    let compressed = read("python/key1.sec1c.bin");
+    assert_eq!(PublicKey::from_sec1(&point), PublicKey::from_sec1(&compressed));
+    for bad in [&point[..64], &point[1..], &[0u8][..], &[]] {
+        assert_eq!(PublicKey::from_sec1(bad), Err(KeyError::Invalid.into()));
+    }
+    let mut hybrid = point.clone();
+    hybrid[0] = 6;
+    assert_eq!(PublicKey::from_sec1(&hybrid), Err(KeyError::Invalid.into()));
+}
