@@ -108,9 +108,51 @@ impl PublicKey {
         if self.verifies(&digest, &signature) { Ok(()) } else { Err(Error::BadSignature) }
     }
 
+    /// The point, for building tables.
+    pub(crate) fn affine(&self) -> p256::AffinePoint {
+        *self.key.as_affine()
+    }
+
     /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
         self.key.verify_prehash(digest, signature).is_ok()
+    }
+}
+
+/// A key tokens can be verified with: a plain [`PublicKey`], or a
+/// [`PrecomputedKey`](crate::PrecomputedKey) that trades memory for speed. Sealed.
+pub trait Es256Key: sealed::Sealed {
+    /// The public key.
+    fn public_key(&self) -> &PublicKey;
+
+    /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
+    #[doc(hidden)]
+    fn verifies_digest(&self, digest: &[u8; 32], signature: &Signature) -> bool;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::PublicKey {}
+    impl Sealed for crate::precomputed::PrecomputedKey<'_> {}
+}
+
+impl Es256Key for PublicKey {
+    fn public_key(&self) -> &PublicKey {
+        self
+    }
+
+    fn verifies_digest(&self, digest: &[u8; 32], signature: &Signature) -> bool {
+        self.verifies(digest, signature)
+    }
+}
+
+impl Es256Key for crate::precomputed::PrecomputedKey<'_> {
+    fn public_key(&self) -> &PublicKey {
+        crate::precomputed::PrecomputedKey::public_key(self)
+    }
+
+    fn verifies_digest(&self, digest: &[u8; 32], signature: &Signature) -> bool {
+        self.verifies(digest, signature)
     }
 }
 

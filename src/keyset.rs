@@ -6,33 +6,36 @@ use crate::b64;
 use crate::error::{Capacity, Error, KeyError};
 use crate::json::RawStr;
 use crate::key::der::{self, Contents};
-use crate::key::{PublicKey, jwk, pem};
+use crate::key::{Es256Key, PublicKey, jwk, pem};
 
 /// A kid is kept as its SHA-256, so a kid of any length takes 32 bytes and compares in one go.
 type KidDigest = [u8; 32];
 
 #[derive(Clone, Copy, Debug)]
-struct Entry {
-    key: PublicKey,
+struct Entry<K> {
+    key: K,
     kid: Option<KidDigest>,
 }
 
 /// The keys tokens may be signed with: at most `N` of them, each with an optional `kid`.
 ///
+/// Keys are plain [`PublicKey`]s, or [`PrecomputedKey`](crate::PrecomputedKey)s made from them
+/// with [`KeySet::precompute`].
+///
 /// Every `add_*` method reads one input format and adds all the keys in it, or none: if any part
 /// of the input is refused, the set is left as it was. Each returns how many keys it added.
 #[derive(Clone, Debug)]
-pub struct KeySet<const N: usize = 4> {
-    entries: heapless::Vec<Entry, N>,
+pub struct KeySet<const N: usize = 4, K = PublicKey> {
+    entries: heapless::Vec<Entry<K>, N>,
 }
 
-impl<const N: usize> Default for KeySet<N> {
+impl<const N: usize, K: Es256Key> Default for KeySet<N, K> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<const N: usize> KeySet<N> {
+impl<const N: usize, K: Es256Key> KeySet<N, K> {
     /// An empty key set.
     pub const fn new() -> Self {
         KeySet { entries: heapless::Vec::new() }
@@ -49,7 +52,7 @@ impl<const N: usize> KeySet<N> {
     }
 
     /// The keys, in the order they were added.
-    pub fn keys(&self) -> impl Iterator<Item = &PublicKey> {
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.entries.iter().map(|e| &e.key)
     }
 
@@ -58,9 +61,56 @@ impl<const N: usize> KeySet<N> {
     ///
     /// # Errors
     /// [`Capacity::Keys`] when the set is full.
-    pub fn insert(&mut self, key: PublicKey, kid: Option<&str>) -> Result<(), Error> {
+    pub fn insert(&mut self, key: K, kid: Option<&str>) -> Result<(), Error> {
         let kid = kid.map(|kid| Sha256::digest(kid.as_bytes()).into());
         self.push(Entry { key, kid })
+    }
+
+    /// The keys to try for a token: those whose kid equals the token's, and those without kid;
+    /// every key when the token has no kid.
+    pub(crate) fn candidates(&self, kid: Option<&RawStr<'_>>) -> impl Iterator<Item = &K> {
+        let wanted = kid.map(|kid| digest_kid(*kid));
+        self.entries
+            .iter()
+            .filter(move |e| match (wanted, e.kid) {
+                (Some(wanted), Some(have)) => wanted == have,
+                _ => true,
+            })
+            .map(|e| &e.key)
+    }
+
+    fn push(&mut self, entry: Entry<K>) -> Result<(), Error> {
+        self.entries.push(entry).map_err(|_| Error::Capacity(Capacity::Keys))
+    }
+
+    /// Runs `add`; on failure, removes whatever it added.
+    fn all_or_nothing(&mut self, add: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<usize, Error> {
+        let before = self.entries.len();
+        match add(self) {
+            Ok(()) => Ok(self.entries.len().saturating_sub(before)),
+            Err(e) => {
+                self.entries.truncate(before);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl<const N: usize> KeySet<N, PublicKey> {
+    /// The same set, each key turned into another kind (a
+    /// [`PrecomputedKey`](crate::PrecomputedKey)) by `convert`, each keeping its kid.
+    ///
+    /// # Errors
+    /// The first error `convert` returns.
+    pub fn precompute<K: Es256Key>(
+        &self,
+        mut convert: impl FnMut(&PublicKey) -> Result<K, Error>,
+    ) -> Result<KeySet<N, K>, Error> {
+        let mut converted = KeySet::new();
+        for entry in &self.entries {
+            converted.push(Entry { key: convert(&entry.key)?, kid: entry.kid })?;
+        }
+        Ok(converted)
     }
 
     /// Adds a SEC1 point (see [`PublicKey::from_sec1`]), without kid.
@@ -187,35 +237,6 @@ impl<const N: usize> KeySet<N> {
             Some(0x30) => self.add_der(input),
             Some(2..=4) if matches!(input.len(), 33 | 65) => self.add_sec1(input),
             _ => self.add_base64_pem(text, scratch),
-        }
-    }
-
-    /// The keys to try for a token: those whose kid equals the token's, and those without kid;
-    /// every key when the token has no kid.
-    pub(crate) fn candidates(&self, kid: Option<&RawStr<'_>>) -> impl Iterator<Item = &PublicKey> {
-        let wanted = kid.map(|kid| digest_kid(*kid));
-        self.entries
-            .iter()
-            .filter(move |e| match (wanted, e.kid) {
-                (Some(wanted), Some(have)) => wanted == have,
-                _ => true,
-            })
-            .map(|e| &e.key)
-    }
-
-    fn push(&mut self, entry: Entry) -> Result<(), Error> {
-        self.entries.push(entry).map_err(|_| Error::Capacity(Capacity::Keys))
-    }
-
-    /// Runs `add`; on failure, removes whatever it added.
-    fn all_or_nothing(&mut self, add: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<usize, Error> {
-        let before = self.entries.len();
-        match add(self) {
-            Ok(()) => Ok(self.entries.len().saturating_sub(before)),
-            Err(e) => {
-                self.entries.truncate(before);
-                Err(e)
-            }
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::claims::{self, Claims, Span};
 use crate::compact;
 use crate::error::{Error, Part};
 use crate::header;
-use crate::key::es256_signature;
+use crate::key::{Es256Key, PublicKey, es256_signature};
 use crate::keyset::KeySet;
 use crate::time::UnixTime;
 use crate::validation::Policy;
@@ -55,17 +55,17 @@ impl<const TOKEN: usize, const GROUPS: usize> Default for Buffers<TOKEN, GROUPS>
 /// A `Verifier` is a few words of configuration that borrows its keys and strings; build it once
 /// and share it, or build one per request.
 #[derive(Clone, Copy, Debug)]
-pub struct Verifier<'a, const KEYS: usize = 4> {
-    keys: &'a KeySet<KEYS>,
+pub struct Verifier<'a, const KEYS: usize = 4, K = PublicKey> {
+    keys: &'a KeySet<KEYS, K>,
     policy: Policy<'a>,
 }
 
-impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
+impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
     /// A verifier for tokens signed by one of `keys` for `audience` (the route's host, as
     /// Pomerium writes it in `aud`). The issuer defaults to what Pomerium writes for that
     /// audience (the audience itself, `https://<audience>/`, or `pomerium-proxy`); the leeway to
     /// [`DEFAULT_LEEWAY`].
-    pub const fn new(keys: &'a KeySet<KEYS>, audience: &'a str) -> Self {
+    pub const fn new(keys: &'a KeySet<KEYS, K>, audience: &'a str) -> Self {
         Verifier { keys, policy: Policy { audience, issuer: None, leeway: DEFAULT_LEEWAY } }
     }
 
@@ -111,7 +111,7 @@ impl<'a, const KEYS: usize> Verifier<'a, KEYS> {
             return Err(Error::UnknownKey);
         }
         let signature = es256_signature(&signature)?;
-        if !candidates.any(|key| key.verifies(&digest, &signature)) {
+        if !candidates.any(|key| key.verifies_digest(&digest, &signature)) {
             return Err(Error::BadSignature);
         }
 

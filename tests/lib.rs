@@ -14,5 +14,6 @@ mod alloc;
 mod common;
 mod fixtures;
 mod keys;
+mod precomputed;
 mod verify;
 mod wycheproof;

@@ -1,0 +1,245 @@
+//! Precomputed ES256 verification: fixed-base tables of multiples of `G` and of a key's `Q`.
+//!
+//! Every request to a service behind Pomerium carries a token signed by the same one or two
+//! keys. ECDSA verification computes `u1·G + u2·Q`; with tables of `d · 2^(w·i) · P` for every
+//! window `i` of `w` bits and every signed digit `d` in `1..=2^(w-1)`, each multiplication is
+//! one table lookup and one mixed addition per window, with no doublings and no per-call table
+//! building. It is built only from `p256`'s public group arithmetic (mixed additions, doublings,
+//! batch normalisation); no field arithmetic of our own and no `unsafe`.
+//!
+//! Verification handles only public data (the token, the signature, public keys), so these
+//! multiplications run in variable time, like `p256`'s own verification.
+
+use p256::ecdsa::Signature;
+use p256::elliptic_curve::BatchNormalize;
+use p256::elliptic_curve::group::Group;
+use p256::elliptic_curve::ops::Reduce;
+use p256::elliptic_curve::point::AffineCoordinates;
+use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Capacity, Error, KeyError};
+use crate::key::{PublicKey, es256_signature};
+
+/// The window width of a fixed-base table: memory against speed.
+///
+/// | window | bytes per table | mixed additions per multiplication |
+/// | --- | --- | --- |
+/// | `W4` | 37,440 | at most 65 |
+/// | `W6` | 99,072 | at most 43 |
+/// | `W8` | 304,128 | at most 33 |
+/// | `W10` | 958,464 | at most 26 |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Window {
+    /// 4-bit windows, 8 points each.
+    W4,
+    /// 6-bit windows, 32 points each.
+    W6,
+    /// 8-bit windows, 128 points each.
+    W8,
+    /// 10-bit windows, 512 points each.
+    W10,
+}
+
+impl Window {
+    /// Bits per window.
+    pub const fn bits(self) -> usize {
+        match self {
+            Window::W4 => 4,
+            Window::W6 => 6,
+            Window::W8 => 8,
+            Window::W10 => 10,
+        }
+    }
+
+    /// Windows per table: enough for 256-bit scalars plus the carry of signed digits.
+    pub const fn windows(self) -> usize {
+        match self {
+            Window::W4 => 65,
+            Window::W6 => 43,
+            Window::W8 => 33,
+            Window::W10 => 26,
+        }
+    }
+
+    /// Points per window: the multiples 1 to 2^(w-1) (signed digits supply the negatives).
+    pub const fn points_per_window(self) -> usize {
+        match self {
+            Window::W4 => 8,
+            Window::W6 => 32,
+            Window::W8 => 128,
+            Window::W10 => 512,
+        }
+    }
+
+    /// How many [`TableEntry`] values a table of this window needs.
+    pub const fn entries(self) -> usize {
+        match self {
+            Window::W4 => 65 * 8,
+            Window::W6 => 43 * 32,
+            Window::W8 => 33 * 128,
+            Window::W10 => 26 * 512,
+        }
+    }
+}
+
+/// Whether a window's constants agree: signed digits need ceil(257 / w) windows of 2^(w-1) points.
+// Evaluated at compile time only (below): an overflow would fail the build, not a run.
+#[allow(clippy::arithmetic_side_effects)]
+const fn consistent(w: Window) -> bool {
+    w.windows() * w.bits() >= 257
+        && (w.windows() - 1) * w.bits() < 257
+        && w.points_per_window() == 1 << (w.bits() - 1)
+        && w.entries() == w.windows() * w.points_per_window()
+}
+
+const _: () =
+    assert!(consistent(Window::W4) && consistent(Window::W6) && consistent(Window::W8) && consistent(Window::W10));
+
+/// One precomputed point. Tables live in caller-provided slices of these, so they can sit in a
+/// `static`, on the heap (`vec![TableEntry::EMPTY; window.entries()]`) or anywhere else.
+#[derive(Clone, Copy, Debug)]
+pub struct TableEntry(AffinePoint);
+
+impl TableEntry {
+    /// An unfilled entry.
+    pub const EMPTY: TableEntry = TableEntry(AffinePoint::IDENTITY);
+}
+
+/// The multiples of one point, for fast variable-time multiplication by a public scalar.
+#[derive(Clone, Copy, Debug)]
+pub struct BaseTable<'t> {
+    window: Window,
+    base: AffinePoint,
+    entries: &'t [TableEntry],
+}
+
+/// Points normalised to affine together, sharing one inversion; divides every window's size.
+const BATCH: usize = 8;
+
+impl<'t> BaseTable<'t> {
+    /// The table of the generator `G`, shared by every precomputed key.
+    ///
+    /// # Errors
+    /// [`Capacity::Scratch`] when `storage` has fewer than `window.entries()` entries.
+    pub fn generator(window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
+        Self::build(AffinePoint::GENERATOR, window, storage)
+    }
+
+    /// The table of a public key's point `Q`.
+    ///
+    /// # Errors
+    /// [`Capacity::Scratch`] when `storage` has fewer than `window.entries()` entries.
+    pub fn for_key(key: &PublicKey, window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
+        Self::build(key.affine(), window, storage)
+    }
+
+    /// The window the table was built with.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    fn build(base: AffinePoint, window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
+        let entries = storage.get_mut(..window.entries()).ok_or(Error::Capacity(Capacity::Scratch))?;
+        let mut row_base = ProjectivePoint::from(base);
+        for row in entries.chunks_exact_mut(window.points_per_window()) {
+            let mut multiple = ProjectivePoint::IDENTITY;
+            for batch in row.chunks_exact_mut(BATCH) {
+                let mut points = [ProjectivePoint::IDENTITY; BATCH];
+                for point in &mut points {
+                    multiple += row_base;
+                    *point = multiple;
+                }
+                let affine = <ProjectivePoint as BatchNormalize<[ProjectivePoint; BATCH]>>::batch_normalize(&points);
+                batch.iter_mut().zip(affine).for_each(|(entry, point)| *entry = TableEntry(point));
+            }
+            // `multiple` is now 2^(w-1) times this row's base; doubled, it is the next row's.
+            row_base = multiple.double();
+        }
+        Ok(BaseTable { window, base, entries })
+    }
+
+    /// `k · base`, one mixed addition per non-zero signed digit of `k`.
+    fn mul(&self, k: &Scalar) -> ProjectivePoint {
+        let bytes = k.to_bytes();
+        let (bits, half) = (self.window.bits(), self.window.points_per_window());
+        let mut sum = ProjectivePoint::IDENTITY;
+        let mut carry = 0usize;
+        for (i, row) in self.entries.chunks_exact(half).enumerate() {
+            let value = window_value(&bytes, i.saturating_mul(bits), bits).saturating_add(carry);
+            // Digits in 1..=half are used as they are; above, as value - 2^w with a carry.
+            let (digit, negative) = if value > half {
+                carry = 1;
+                (half.saturating_mul(2).saturating_sub(value), true)
+            } else {
+                carry = 0;
+                (value, false)
+            };
+            if let Some(entry) = digit.checked_sub(1).and_then(|at| row.get(at)) {
+                sum += if negative { -entry.0 } else { entry.0 };
+            }
+        }
+        sum
+    }
+}
+
+/// The `width` bits of the big-endian 256-bit `bytes` starting at bit `start` (bit 0 is the
+/// least significant); bits past the top are zero.
+fn window_value(bytes: &FieldBytes, start: usize, width: usize) -> usize {
+    (0..width).fold(0usize, |acc, offset| {
+        let bit = start.saturating_add(offset);
+        let byte = 31usize.checked_sub(bit / 8).and_then(|at| bytes.get(at)).copied().unwrap_or(0);
+        acc | (usize::from((byte >> (bit % 8)) & 1) << offset)
+    })
+}
+
+/// A public key with its table, and the shared table of `G`: verification in a fraction of the
+/// time of [`PublicKey::verify_es256`], with exactly the same verdicts.
+#[derive(Clone, Copy, Debug)]
+pub struct PrecomputedKey<'t> {
+    key: PublicKey,
+    table: BaseTable<'t>,
+    generator: BaseTable<'t>,
+}
+
+impl<'t> PrecomputedKey<'t> {
+    /// Joins `key` with its table and the generator's table.
+    ///
+    /// # Errors
+    /// [`KeyError::Invalid`] when `table` is not the table of `key` or `generator` not the table
+    /// of `G`.
+    pub fn new(key: PublicKey, table: BaseTable<'t>, generator: BaseTable<'t>) -> Result<Self, Error> {
+        if key.affine() != table.base || generator.base != AffinePoint::GENERATOR {
+            return Err(KeyError::Invalid.into());
+        }
+        Ok(PrecomputedKey { key, table, generator })
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.key
+    }
+
+    /// Verifies an ES256 signature over `message`, as [`PublicKey::verify_es256`] does.
+    ///
+    /// # Errors
+    /// As [`PublicKey::verify_es256`].
+    pub fn verify_es256(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        let signature = es256_signature(signature)?;
+        let digest: [u8; 32] = Sha256::digest(message).into();
+        if self.verifies(&digest, &signature) { Ok(()) } else { Err(Error::BadSignature) }
+    }
+
+    /// ECDSA verification (SEC 1 §4.1.4) with both multiplications from tables.
+    pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
+        let (r, s) = signature.split_scalars();
+        let z = <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(*digest));
+        let Some(s_inv) = Option::<Scalar>::from(s.invert_vartime()) else {
+            return false; // s is non-zero: unreachable
+        };
+        let point = self.generator.mul(&(z * s_inv)) + self.table.mul(&(*r * s_inv));
+        // The identity has x = 0, which no valid r equals; x in [n, p) is reduced mod n first.
+        <Scalar as Reduce<FieldBytes>>::reduce(&point.to_affine().x()) == *r
+    }
+}
