@@ -76,6 +76,11 @@ pub(crate) fn decode_url<'o>(src: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], 
     Ok(out)
 }
 
+/// Whether every byte of `text` is a base64url symbol (its length and last symbol aside).
+pub(crate) fn is_url_text(text: &[u8]) -> bool {
+    text.iter().all(|&b| sextet(&URL, b) != INVALID)
+}
+
 /// Decodes canonical padded standard base64 that may be broken into lines (any ASCII white space
 /// between symbols) into the front of `out`.
 pub(crate) fn decode_standard_lines<'o>(src: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], DecodeError> {

@@ -143,12 +143,12 @@ fn decode_pair<'b>(
 /// Decodes the signature segment, which must hold exactly 64 bytes.
 fn decode_signature(segment: &[u8]) -> Result<[u8; 64], Error> {
     let mut signature = [0u8; 64];
-    match b64::decoded_len(segment.len()) {
-        None => Err(Error::Base64(Part::Signature)),
-        Some(64) => {
-            b64::decode_url(segment, &mut signature).map_err(|_| Error::Base64(Part::Signature))?;
-            Ok(signature)
-        }
-        Some(_) => Err(Error::SignatureLength),
+    match b64::decode_url(segment, &mut signature) {
+        Ok(decoded) if decoded.len() == 64 => Ok(signature),
+        Ok(_) => Err(Error::SignatureLength),
+        // Too long for 64 bytes: still tell a foreign byte (white space, padding) from a
+        // well-formed signature of the wrong size, such as a DER one.
+        Err(DecodeError::TooLong) if b64::is_url_text(segment) => Err(Error::SignatureLength),
+        Err(_) => Err(Error::Base64(Part::Signature)),
     }
 }

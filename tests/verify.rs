@@ -258,7 +258,8 @@ fn rejections() {
         ("plus", format!("{h}.+{p}.{s}"), Err(Error::Base64(Part::Payload))),
         ("slash", format!("{h}.{p}.{}/", &s[..s.len() - 1]), Err(Error::Base64(Part::Signature))),
         ("space inside", format!("{} {}.{p}.{s}", &h[..4], &h[4..]), Err(Error::Base64(Part::Header))),
-        ("newline at end", format!("{good}\n"), Err(Error::SignatureLength)),
+        ("newline at end", format!("{good}\n"), Err(Error::Base64(Part::Signature))),
+        ("DER-sized signature", with_signature(&good, &[0x30; 70]), Err(Error::SignatureLength)),
         ("non-canonical trailing bits", format!("{}.{p}.{s}", noncanonical(h)), Err(Error::Base64(Part::Header))),
         ("non-ASCII", format!("{h}.{p}é.{s}"), Err(Error::Base64(Part::Payload))),
         // §2 header
