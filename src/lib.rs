@@ -14,6 +14,7 @@ mod json;
 mod key;
 mod keyset;
 mod precomputed;
+mod scan;
 mod time;
 mod validation;
 mod verifier;
