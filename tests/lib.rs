@@ -13,6 +13,7 @@
 mod alloc;
 mod common;
 mod fixtures;
+mod fuzz_seeds;
 mod keys;
 mod precomputed;
 mod verify;
