@@ -3,13 +3,13 @@
 
 Run from anywhere: `python3 fuzz/seeds/make-seeds.py`. Deterministic: the same fixtures give the
 same files. Each target gets a representative few dozen inputs at most, named after the fixture
-case or file they come from. The seeds of `structured` and `differential` are not made here:
+case or file they come from. Files named `crash-*` or `harness-*` (inputs that
+once crashed a target) are kept. The seeds of `structured` and `differential` are not made here:
 they are fuzzer-made inputs (bytes for the `arbitrary` generator), kept as found.
 """
 import base64
 import json
 import pathlib
-import shutil
 
 FUZZ = pathlib.Path(__file__).resolve().parent.parent
 DATA = FUZZ.parent / "tests" / "data"
@@ -47,7 +47,10 @@ def write(target, name, data):
 def main():
     for target in ["decode_unverified", "verify", "header_json", "claims_json", "key_jwk", "key_jwks",
                    "key_der", "key_pem", "key_base64_pem", "key_any"]:
-        shutil.rmtree(SEEDS / target, ignore_errors=True)
+        # Crashes the fuzzers found (`crash-*`, `harness-*`) are kept: they are regression tests.
+        for old in (SEEDS / target).glob("*"):
+            if not old.name.startswith(("crash-", "harness-")):
+                old.unlink()
     tokens = [c for c in json.loads((DATA / "tokens.json").read_text()) if len(c["token"]) < 4096]
 
     for case in spread(tokens, 32):
