@@ -118,13 +118,14 @@ fn strings_are_fully_unescaped() {
     let keys = keyset(1);
     let mut buffers = Buffers::<8192, 128>::new();
     let token = signed_claims(&format!(
-        r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"{AUD}","\u0073ub":"a\u0026b\u003cc\u003e","name":"\ud83d\ude00 \"\\\/\b\f\n\r\t","email":"nul\u0000byte","groups":["g\u0026","plain","\u00e9"]}}"#
+        r#"{{"aud":"{AUD}","exp":{EXP},"iat":{IAT},"iss":"{AUD}","\u0073ub":"a\u0026b\u003cc\u003e","name":"\ud83d\ude00 \"\\\/\b\f\n\r\t","email":"nul\u0000byte","groups":["g\u0026","plain","\u00e9","\ud8c0\udc00\udbff\udfff"]}}"#
     ));
     let claims = Verifier::new(&keys, AUD).verify(&token, UnixTime::from_secs(NOW), &mut buffers).unwrap();
     assert_eq!(claims.sub, Some("a&b<c>"));
     assert_eq!(claims.name, Some("😀 \"\\/\u{8}\u{c}\n\r\t"));
     assert_eq!(claims.email, Some("nul\0byte"));
-    assert_eq!(claims.groups.iter().collect::<Vec<_>>(), ["g&", "plain", "é"]);
+    // U+40000 and U+10FFFF: surrogate pairs whose code points reach past bit 16 (a fuzzer find).
+    assert_eq!(claims.groups.iter().collect::<Vec<_>>(), ["g&", "plain", "é", "\u{40000}\u{10FFFF}"]);
 }
 
 #[test]

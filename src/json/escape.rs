@@ -33,8 +33,10 @@ fn decode_unicode(after: &[u8]) -> Result<(char, usize), JsonError> {
             if !(0xDC00..=0xDFFF).contains(&low) {
                 return Err(JsonError::LoneSurrogate);
             }
-            // 0x10000 + (high - 0xD800) * 0x400 + (low - 0xDC00), from bit fields.
-            let c = 0x10000 | ((u32::from(high) & 0x3FF) << 10) | (u32::from(low) & 0x3FF);
+            // 0x10000 + (high - 0xD800) * 0x400 + (low - 0xDC00): an addition, not an OR, since
+            // the pair's 20 bits reach past bit 16 (U+40000 is \ud8c0\udc00). Fuzzing found this.
+            let bits = ((u32::from(high) & 0x3FF) << 10) | (u32::from(low) & 0x3FF);
+            let c = bits.saturating_add(0x10000);
             return char::from_u32(c).map(|c| (c, 11)).ok_or(JsonError::LoneSurrogate);
         }
         0xDC00..=0xDFFF => return Err(JsonError::LoneSurrogate),
@@ -156,6 +158,8 @@ mod tests {
             (r#"\u00e9\u20AC"#, "é€"),
             (r#"\ud83d\ude00!"#, "😀!"),
             (r#"\uD83D\uDE00"#, "😀"),
+            (r#"\ud8c0\udc00"#, "\u{40000}"),
+            (r#"\ud800\udc00\udbff\udfff"#, "\u{10000}\u{10FFFF}"),
             ("é€😀", "é€😀"),
         ];
         for (raw, want) in cases {
