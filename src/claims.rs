@@ -12,25 +12,30 @@ use crate::error::{Capacity, Claim, Error, JsonError, Part};
 use crate::json::{Kind, MemberNames, RawStr, Reader, unescape_in_place};
 use crate::time::numeric_date;
 
-/// Where a string value lies in the decoded payload.
+/// Where a string value lies in the decoded payload, and whether it still holds escapes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Span {
     start: u32,
+    /// The length, with [`Span::ESCAPED`] set while the text still holds escape sequences.
     len: u32,
 }
 
 impl Span {
     pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
 
+    /// The top bit of `len`: `Buffers` caps tokens below 2 GiB, so a length never uses it.
+    const ESCAPED: u32 = 1 << 31;
+
     fn of(s: RawStr<'_>) -> Result<Span, Error> {
-        let start = u32::try_from(s.start).map_err(|_| Error::Capacity(Capacity::Scratch))?;
-        let len = u32::try_from(s.raw.len()).map_err(|_| Error::Capacity(Capacity::Scratch))?;
-        Ok(Span { start, len })
+        let too_long = Error::Capacity(Capacity::Scratch);
+        let start = u32::try_from(s.start).map_err(|_| too_long)?;
+        let len = u32::try_from(s.raw.len()).ok().filter(|len| len & Self::ESCAPED == 0).ok_or(too_long)?;
+        Ok(Span { start, len: if s.escaped { len | Self::ESCAPED } else { len } })
     }
 
     fn range(self) -> core::ops::Range<usize> {
         let start = self.start as usize;
-        start..start.saturating_add(self.len as usize)
+        start..start.saturating_add((self.len & !Self::ESCAPED) as usize)
     }
 }
 
@@ -162,22 +167,39 @@ impl<'b> Iterator for StringsIter<'b> {
 
 impl ExactSizeIterator for StringsIter<'_> {}
 
+/// The claims this crate reads, by member name: the string claims in [`Claims`]' order, then
+/// the dates, then `aud` and `groups`.
+const KNOWN: [Claim; 12] = {
+    use Claim::*;
+    [Iss, Sub, Email, User, Name, Sid, Jti, Exp, Iat, Nbf, Aud, Groups]
+};
+const STRINGS: usize = 7;
+const DATES: usize = 3;
+const NAMES: [&str; 12] = names(KNOWN);
+
+/// The member names of `claims`.
+// Evaluated at compile time only (above): an index out of bounds would fail the build.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn names(claims: [Claim; 12]) -> [&'static str; 12] {
+    let mut names = [""; 12];
+    let mut i = 0;
+    while i < claims.len() {
+        names[i] = claims[i].name();
+        i += 1;
+    }
+    names
+}
+
 /// Where each known claim lies, before unescaping.
 #[derive(Default)]
 struct Located {
-    iss: Option<Span>,
-    sub: Option<Span>,
-    email: Option<Span>,
-    user: Option<Span>,
-    name: Option<Span>,
-    sid: Option<Span>,
-    jti: Option<Span>,
+    /// `iss sub email user name sid jti`, as in [`KNOWN`].
+    strings: [Option<Span>; STRINGS],
+    /// `exp iat nbf`.
+    dates: [Option<u64>; DATES],
     aud: Option<Aud>,
     /// Entries of `groups` in the span list.
     groups: core::ops::Range<usize>,
-    exp: Option<u64>,
-    iat: Option<u64>,
-    nbf: Option<u64>,
 }
 
 #[derive(Clone)]
@@ -189,62 +211,56 @@ enum Aud {
 
 /// Reads the claims from the decoded payload, unescaping in place; array entries go to `spans`.
 pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<Claims<'b>, Error> {
-    let mut located = locate(payload, spans)?;
-    let used = match &located.aud {
-        Some(Aud::Many(r)) => r.end.max(located.groups.end),
-        _ => located.groups.end,
+    let mut found = locate(payload, spans)?;
+    let used = match &found.aud {
+        Some(Aud::Many(r)) => r.end.max(found.groups.end),
+        _ => found.groups.end,
     };
     let spans = spans.get_mut(..used).ok_or(Error::Capacity(Capacity::Groups))?;
-
-    let one_aud = match &mut located.aud {
+    let one_aud = match &mut found.aud {
         Some(Aud::One(span)) => Some(span),
         _ => None,
     };
-    let scalars = [
-        located.iss.as_mut(),
-        located.sub.as_mut(),
-        located.email.as_mut(),
-        located.user.as_mut(),
-        located.name.as_mut(),
-        located.sid.as_mut(),
-        located.jti.as_mut(),
-        one_aud,
-    ];
-    for span in scalars.into_iter().flatten().chain(spans.iter_mut()) {
+    for span in found.strings.iter_mut().flatten().chain(one_aud).chain(spans.iter_mut()) {
         unescape(payload, span)?;
     }
 
     let text: &'b [u8] = payload;
     let spans: &'b [Span] = spans;
-    let string = |span: Option<Span>| span.map(|s| str_at(text, s)).transpose();
+    let mut strings = [None; STRINGS];
+    for (out, span) in strings.iter_mut().zip(found.strings) {
+        *out = span.map(|span| str_at(text, span)).transpose()?;
+    }
     let list = |range: core::ops::Range<usize>| -> Result<Strings<'b>, Error> {
         let spans = spans.get(range).ok_or(Error::Capacity(Capacity::Groups))?;
         spans.iter().try_for_each(|s| str_at(text, *s).map(drop))?;
         Ok(Strings { text, spans })
     };
+    let [iss, sub, email, user, name, sid, jti] = strings;
+    let [exp, iat, nbf] = found.dates;
     Ok(Claims {
-        iss: string(located.iss)?.ok_or(Error::MissingClaim(Claim::Iss))?,
-        aud: match located.aud.clone().ok_or(Error::MissingClaim(Claim::Aud))? {
+        iss: iss.ok_or(Error::MissingClaim(Claim::Iss))?,
+        aud: match found.aud.ok_or(Error::MissingClaim(Claim::Aud))? {
             Aud::One(span) => Audience::One(str_at(text, span)?),
             Aud::Many(range) => Audience::Many(list(range)?),
         },
-        sub: string(located.sub)?,
-        email: string(located.email)?,
-        user: string(located.user)?,
-        name: string(located.name)?,
-        sid: string(located.sid)?,
-        jti: string(located.jti)?,
-        groups: list(located.groups.clone())?,
-        exp: located.exp.ok_or(Error::MissingClaim(Claim::Exp))?,
-        iat: located.iat.ok_or(Error::MissingClaim(Claim::Iat))?,
-        nbf: located.nbf,
+        sub,
+        email,
+        user,
+        name,
+        sid,
+        jti,
+        groups: list(found.groups)?,
+        exp: exp.ok_or(Error::MissingClaim(Claim::Exp))?,
+        iat: iat.ok_or(Error::MissingClaim(Claim::Iat))?,
+        nbf,
     })
 }
 
 /// Unescapes one string in place, if it has escapes, and shortens its span to the value.
 fn unescape(payload: &mut [u8], span: &mut Span) -> Result<(), Error> {
-    let range = span.range();
-    if payload.get(range.clone()).is_some_and(|s| s.contains(&b'\\')) {
+    if span.len & Span::ESCAPED != 0 {
+        let range = span.range();
         let len = unescape_in_place(payload, range.start, range.end).map_err(payload_json)?;
         span.len = u32::try_from(len).map_err(|_| Error::Capacity(Capacity::Scratch))?;
     }
@@ -269,56 +285,33 @@ fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
     let mut used = 0usize;
     while let Some(name) = reader.member().map_err(payload_json)? {
         names.insert(name)?;
-        let Some(claim) = known(name)? else {
+        let Some(index) = name.find_in(&NAMES).map_err(payload_json)? else {
             reader.skip_value().map_err(payload_json)?;
             continue;
         };
-        let kind = reader.peek_kind().map_err(payload_json)?;
+        let claim = KNOWN.get(index).copied().unwrap_or(Claim::Groups);
         let invalid = Error::InvalidClaim(claim);
-        match claim {
-            Claim::Aud => {
-                found.aud = Some(match kind {
-                    Kind::String => Aud::One(Span::of(reader.string().map_err(payload_json)?)?),
-                    Kind::Array => Aud::Many(string_array(&mut reader, spans, &mut used, claim)?),
-                    _ => return Err(invalid),
-                });
+        let kind = reader.peek_kind().map_err(payload_json)?;
+        match (claim, kind) {
+            (_, Kind::String) if index < STRINGS => {
+                let slot = found.strings.get_mut(index).ok_or(invalid)?;
+                *slot = Some(Span::of(reader.string().map_err(payload_json)?)?);
             }
-            Claim::Groups => {
-                found.groups = match kind {
-                    Kind::Null => {
-                        reader.null().map_err(payload_json)?;
-                        used..used
-                    }
-                    Kind::Array => string_array(&mut reader, spans, &mut used, claim)?,
-                    _ => return Err(invalid),
-                };
-            }
-            Claim::Exp | Claim::Iat | Claim::Nbf => {
-                if kind != Kind::Number {
-                    return Err(invalid);
-                }
+            (Claim::Exp | Claim::Iat | Claim::Nbf, Kind::Number) => {
                 let date = numeric_date(reader.number().map_err(payload_json)?).ok_or(invalid)?;
-                *match claim {
-                    Claim::Exp => &mut found.exp,
-                    Claim::Iat => &mut found.iat,
-                    _ => &mut found.nbf,
-                } = Some(date);
+                let slot = index.checked_sub(STRINGS).and_then(|i| found.dates.get_mut(i)).ok_or(invalid)?;
+                *slot = Some(date);
             }
-            _ => {
-                if kind != Kind::String {
-                    return Err(invalid);
-                }
-                let span = Span::of(reader.string().map_err(payload_json)?)?;
-                *match claim {
-                    Claim::Iss => &mut found.iss,
-                    Claim::Sub => &mut found.sub,
-                    Claim::Email => &mut found.email,
-                    Claim::User => &mut found.user,
-                    Claim::Name => &mut found.name,
-                    Claim::Sid => &mut found.sid,
-                    _ => &mut found.jti,
-                } = Some(span);
+            (Claim::Aud, Kind::String) => found.aud = Some(Aud::One(Span::of(reader.string().map_err(payload_json)?)?)),
+            (Claim::Aud, Kind::Array) => {
+                found.aud = Some(Aud::Many(string_array(&mut reader, spans, &mut used, claim)?))
             }
+            (Claim::Groups, Kind::Array) => found.groups = string_array(&mut reader, spans, &mut used, claim)?,
+            (Claim::Groups, Kind::Null) => {
+                reader.null().map_err(payload_json)?;
+                found.groups = used..used;
+            }
+            _ => return Err(invalid),
         }
     }
     reader.finish().map_err(payload_json)?;
@@ -343,32 +336,4 @@ fn string_array(
         *used = used.saturating_add(1);
     }
     Ok(from..*used)
-}
-
-/// The known claim a member name stands for, compared after unescaping.
-fn known(name: RawStr<'_>) -> Result<Option<Claim>, Error> {
-    let mut buf = [0u8; 8];
-    let plain = if name.is_escaped() {
-        match name.unescape_into(&mut buf).map_err(payload_json)? {
-            Some(plain) => plain,
-            None => return Ok(None),
-        }
-    } else {
-        name.raw
-    };
-    Ok(Some(match plain {
-        b"iss" => Claim::Iss,
-        b"sub" => Claim::Sub,
-        b"aud" => Claim::Aud,
-        b"exp" => Claim::Exp,
-        b"nbf" => Claim::Nbf,
-        b"iat" => Claim::Iat,
-        b"jti" => Claim::Jti,
-        b"email" => Claim::Email,
-        b"user" => Claim::User,
-        b"name" => Claim::Name,
-        b"sid" => Claim::Sid,
-        b"groups" => Claim::Groups,
-        _ => return Ok(None),
-    }))
 }

@@ -10,6 +10,13 @@ pub(crate) struct Header<'a> {
     pub(crate) kid: Option<RawStr<'a>>,
 }
 
+/// The members that decide, by their position in `NAMES`.
+const NAMES: [&str; 4] = ["alg", "typ", "kid", "crit"];
+const ALG: usize = 0;
+const TYP: usize = 1;
+const KID: usize = 2;
+const CRIT: usize = 3;
+
 /// Parses and checks the decoded header JSON.
 ///
 /// The whole object is read (so malformed JSON is reported as such) before any member decides:
@@ -25,23 +32,21 @@ pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
     while let Some(name) = reader.member().map_err(fail)? {
         names.insert(name)?;
         let kind = reader.peek_kind().map_err(fail)?;
-        if name.eq_str("alg").map_err(fail)? && kind == Kind::String {
-            alg_ok = reader.string().map_err(fail)?.eq_str("ES256").map_err(fail)?;
-        } else if name.eq_str("typ").map_err(fail)? {
-            typ_ok =
-                kind == Kind::String && eq_ignore_ascii_case(reader.string().map_err(fail)?, "JWT").map_err(fail)?;
-            if kind != Kind::String {
+        match (name.find_in(&NAMES).map_err(fail)?, kind) {
+            (Some(ALG), Kind::String) => alg_ok = reader.string().map_err(fail)?.is("ES256").map_err(fail)?,
+            (Some(TYP), Kind::String) => typ_ok = is_jwt(reader.string().map_err(fail)?).map_err(fail)?,
+            (Some(KID), Kind::String) => {
+                let value = reader.string().map_err(fail)?;
+                // A kid is compared unescaped, so it must unescape (no lone surrogate).
+                value.check_unescapes().map_err(fail)?;
+                kid = Some(value);
+            }
+            (found, _) => {
+                typ_ok &= found != Some(TYP);
+                kid_ok &= found != Some(KID);
+                crit |= found == Some(CRIT);
                 reader.skip_value().map_err(fail)?;
             }
-        } else if name.eq_str("kid").map_err(fail)? && kind == Kind::String {
-            let value = reader.string().map_err(fail)?;
-            // A kid is compared unescaped, so it must unescape (no lone surrogate).
-            value.unescaped().try_for_each(|b| b.map(drop)).map_err(fail)?;
-            kid = Some(value);
-        } else {
-            crit |= name.eq_str("crit").map_err(fail)?;
-            kid_ok &= !name.eq_str("kid").map_err(fail)?;
-            reader.skip_value().map_err(fail)?;
         }
     }
     reader.finish().map_err(fail)?;
@@ -61,9 +66,10 @@ pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
     Ok(Header { kid })
 }
 
-fn eq_ignore_ascii_case(value: RawStr<'_>, expected: &str) -> Result<bool, crate::error::JsonError> {
+/// `typ` is a media type, compared without regard to case (RFC 7515 §4.1.9).
+fn is_jwt(value: RawStr<'_>) -> Result<bool, crate::error::JsonError> {
     let mut buf = [0u8; 8];
-    Ok(value.unescape_into(&mut buf)?.is_some_and(|v| v.eq_ignore_ascii_case(expected.as_bytes())))
+    Ok(value.unescape_into(&mut buf)?.is_some_and(|v| v.eq_ignore_ascii_case(b"JWT")))
 }
 
 #[cfg(test)]

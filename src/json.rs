@@ -42,36 +42,37 @@ pub(crate) struct RawStr<'a> {
     pub(crate) raw: &'a [u8],
     /// Where `raw` starts in the document, for unescaping in place later.
     pub(crate) start: usize,
+    /// Whether `raw` holds escape sequences (so it is not yet the string's value).
+    pub(crate) escaped: bool,
 }
 
 impl<'a> RawStr<'a> {
-    /// Whether the string holds escape sequences (so `raw` is not yet its value).
-    pub(crate) fn is_escaped(&self) -> bool {
-        self.raw.contains(&b'\\')
-    }
-
     /// The unescaped bytes of the string.
     pub(crate) fn unescaped(&self) -> Unescaped<'a> {
         Unescaped::new(self.raw)
     }
 
-    /// Whether the unescaped string equals `expected`.
-    pub(crate) fn eq_str(&self, expected: &str) -> Result<bool, JsonError> {
-        if !self.is_escaped() {
-            return Ok(self.raw == expected.as_bytes());
-        }
-        let mut want = expected.bytes();
-        for b in self.unescaped() {
-            if want.next() != Some(b?) {
-                return Ok(false);
-            }
-        }
-        Ok(want.next().is_none())
+    /// Checks that the string unescapes (it holds no lone surrogate).
+    pub(crate) fn check_unescapes(&self) -> Result<(), JsonError> {
+        self.unescaped().try_for_each(|b| b.map(drop))
+    }
+
+    /// The position in `table` of the unescaped string; only strings of up to 8 bytes are
+    /// looked for, which every member name and value this crate matches is.
+    pub(crate) fn find_in(&self, table: &[&str]) -> Result<Option<usize>, JsonError> {
+        let mut buf = [0u8; 8];
+        let found = self.unescape_into(&mut buf)?;
+        Ok(found.and_then(|value| table.iter().position(|t| t.as_bytes() == value)))
+    }
+
+    /// Whether the unescaped string is `expected` (at most 8 bytes).
+    pub(crate) fn is(&self, expected: &str) -> Result<bool, JsonError> {
+        Ok(self.find_in(&[expected])?.is_some())
     }
 
     /// Whether two strings are equal after unescaping.
     pub(crate) fn eq_raw(&self, other: &RawStr<'_>) -> Result<bool, JsonError> {
-        if !self.is_escaped() && !other.is_escaped() {
+        if !self.escaped && !other.escaped {
             return Ok(self.raw == other.raw);
         }
         let mut theirs = other.unescaped();
@@ -192,6 +193,7 @@ impl<'a> Reader<'a> {
         self.skip_ws();
         self.expect(b'"')?;
         let start = self.pos;
+        let mut escaped = false;
         loop {
             // Jump to the next quote, backslash or control character, eight bytes at a time.
             let rest = self.src.get(self.pos..).unwrap_or_default();
@@ -203,12 +205,15 @@ impl<'a> Reader<'a> {
             self.pos = self.pos.saturating_add(stop.ok_or(JsonError::Syntax)?);
             match self.bump().ok_or(JsonError::Syntax)? {
                 b'"' => break,
-                b'\\' => self.escape()?,
+                b'\\' => {
+                    self.escape()?;
+                    escaped = true;
+                }
                 _ => return Err(JsonError::ControlCharacter),
             }
         }
         let raw = self.src.get(start..self.pos.saturating_sub(1)).ok_or(JsonError::Syntax)?;
-        Ok(RawStr { raw, start })
+        Ok(RawStr { raw, start, escaped })
     }
 
     /// Reads a number value and returns its text, checked against the RFC 8259 grammar.
@@ -487,11 +492,14 @@ mod tests {
         let escaped = r.member().unwrap().unwrap();
         let value = r.string().unwrap();
         let plain = r.member().unwrap().unwrap();
-        assert!(escaped.eq_str("aud").unwrap());
+        assert!(escaped.escaped && !plain.escaped && value.escaped);
+        assert!(escaped.is("aud").unwrap());
+        assert_eq!(escaped.find_in(&["iss", "aud"]), Ok(Some(1)));
+        assert_eq!(plain.find_in(&["iss", "au"]), Ok(None));
         assert!(escaped.eq_raw(&plain).unwrap());
         assert!(plain.eq_raw(&escaped).unwrap());
-        assert!(value.eq_str("a&b").unwrap());
-        assert!(!value.eq_str("a&").unwrap());
-        assert!(!value.eq_str("a&bc").unwrap());
+        assert!(value.is("a&b").unwrap());
+        assert!(!value.is("a&").unwrap());
+        assert!(!value.is("a&bc").unwrap());
     }
 }

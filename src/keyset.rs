@@ -243,7 +243,7 @@ impl<const N: usize> KeySet<N, PublicKey> {
 
 /// The SHA-256 of a kid's unescaped value (already checked to unescape).
 fn digest_kid(kid: RawStr<'_>) -> KidDigest {
-    if !kid.is_escaped() {
+    if !kid.escaped {
         return Sha256::digest(kid.raw).into();
     }
     let mut hash = Sha256::new();

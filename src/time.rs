@@ -38,25 +38,32 @@ pub(crate) fn numeric_date(text: &[u8]) -> Option<u64> {
         None => (mantissa, &b""[..]),
     };
 
-    // The value is 0.d1d2d3... x 10^point over the significant digits d1 d2 ...
-    let digits = int.iter().chain(frac).map(|d| d.wrapping_sub(b'0'));
-    let leading_zeros = digits.clone().take_while(|&d| d == 0).count();
-    let mut significant = digits.skip(leading_zeros).peekable();
-    if significant.peek().is_none() {
-        return Some(0);
+    // The whole part is the first `point` digits of int ++ frac, then zeros if they run out.
+    let mut point = signed(int.len()).saturating_add(exponent_value(exponent));
+    let (mut whole, mut nonzero) = (0u64, false);
+    for &byte in int.iter().chain(frac) {
+        let digit = byte.wrapping_sub(b'0');
+        nonzero |= digit != 0;
+        if point > 0 {
+            whole = times_ten(whole)?.checked_add(u64::from(digit))?;
+            point = point.saturating_sub(1);
+        }
     }
     if negative {
-        return None;
+        return if nonzero { None } else { Some(0) };
     }
-    let point = signed(int.len()).saturating_add(exponent_value(exponent)).saturating_sub(signed(leading_zeros));
-    if point <= 0 {
-        return Some(0);
+    // At most 20 rounds: u64::MAX has 20 digits.
+    while point > 0 && whole != 0 {
+        whole = times_ten(whole)?;
+        point = point.saturating_sub(1);
     }
-    // u64::MAX has 20 digits; a whole part with more cannot fit.
-    if point > 20 {
-        return None;
-    }
-    (0..point).try_fold(0u64, |acc, _| acc.checked_mul(10)?.checked_add(u64::from(significant.next().unwrap_or(0))))
+    Some(whole)
+}
+
+/// `n * 10`, or `None` past `u64::MAX`. Not `checked_mul`: on 32-bit targets that is a 128-bit
+/// multiplication, which costs hundreds of bytes of WebAssembly.
+fn times_ten(n: u64) -> Option<u64> {
+    (n <= u64::MAX / 10).then(|| n.wrapping_mul(10))
 }
 
 fn signed(n: usize) -> i64 {
@@ -70,10 +77,10 @@ fn exponent_value(text: &[u8]) -> i64 {
         Some((b'+', rest)) => (false, rest),
         _ => (false, text),
     };
-    let magnitude = digits
-        .iter()
-        .fold(0i64, |acc, d| acc.saturating_mul(10).saturating_add(i64::from(d.wrapping_sub(b'0'))))
-        .min(1 << 40);
+    let mut magnitude = 0i64;
+    for &d in digits {
+        magnitude = magnitude.saturating_mul(10).saturating_add(i64::from(d.wrapping_sub(b'0'))).min(1 << 40);
+    }
     if negative { magnitude.saturating_neg() } else { magnitude }
 }
 

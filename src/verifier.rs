@@ -38,7 +38,7 @@ impl<const TOKEN: usize, const GROUPS: usize> Buffers<TOKEN, GROUPS> {
         const {
             assert!(TOKEN >= 512, "a TOKEN capacity under 512 bytes cannot hold a Pomerium token");
             assert!(GROUPS >= 1, "GROUPS must be at least 1");
-            assert!(TOKEN <= u32::MAX as usize, "TOKEN must fit in 32 bits");
+            assert!(TOKEN < 1 << 31, "TOKEN must be under 2 GiB");
         }
         Buffers { decoded: [0; TOKEN], spans: [Span::EMPTY; GROUPS] }
     }

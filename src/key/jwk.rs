@@ -34,7 +34,7 @@ enum Field<'a> {
 impl Field<'_> {
     fn is(&self, expected: &str) -> Result<bool, Error> {
         match self {
-            Field::Str(s) => s.eq_str(expected).map_err(json),
+            Field::Str(s) => s.is(expected).map_err(json),
             _ => Ok(false),
         }
     }
@@ -62,17 +62,18 @@ pub(crate) fn read_member<'a>(reader: &mut Reader<'a>) -> Result<Member<'a>, Err
     let mut f = Fields::default();
     while let Some(name) = reader.member().map_err(json)? {
         names.insert(name)?;
-        let slot = match () {
-            () if name.eq_str("kty").map_err(json)? => Some(&mut f.kty),
-            () if name.eq_str("crv").map_err(json)? => Some(&mut f.crv),
-            () if name.eq_str("x").map_err(json)? => Some(&mut f.x),
-            () if name.eq_str("y").map_err(json)? => Some(&mut f.y),
-            () if name.eq_str("kid").map_err(json)? => Some(&mut f.kid),
-            () if name.eq_str("use").map_err(json)? => Some(&mut f.use_),
-            () if name.eq_str("alg").map_err(json)? => Some(&mut f.alg),
-            () => {
+        let found = name.find_in(&["kty", "crv", "x", "y", "kid", "use", "alg", "d"]).map_err(json)?;
+        let slot = match found {
+            Some(0) => Some(&mut f.kty),
+            Some(1) => Some(&mut f.crv),
+            Some(2) => Some(&mut f.x),
+            Some(3) => Some(&mut f.y),
+            Some(4) => Some(&mut f.kid),
+            Some(5) => Some(&mut f.use_),
+            Some(6) => Some(&mut f.alg),
+            _ => {
                 // Private key members of EC (d), RSA (d, p, q, ...) and OKP (d) keys.
-                f.private |= name.eq_str("d").map_err(json)?;
+                f.private |= found == Some(7);
                 None
             }
         };
@@ -101,7 +102,7 @@ fn judge<'a>(f: &Fields<'a>) -> Result<Member<'a>, Error> {
     let kid = match f.kid {
         Field::Absent => None,
         Field::Str(kid) => {
-            kid.unescaped().try_for_each(|b| b.map(drop)).map_err(json)?;
+            kid.check_unescapes().map_err(json)?;
             Some(kid)
         }
         Field::Other => return Err(invalid()),
@@ -152,7 +153,7 @@ pub(crate) fn read_set<'a>(
     let mut has_keys = false;
     while let Some(name) = reader.member().map_err(json)? {
         names.insert(name)?;
-        if !name.eq_str("keys").map_err(json)? {
+        if !name.is("keys").map_err(json)? {
             reader.skip_value().map_err(json)?;
             continue;
         }
@@ -180,7 +181,7 @@ pub(crate) fn is_set(json_text: &[u8]) -> Result<bool, Error> {
     reader.document().map_err(json)?;
     let mut found = false;
     while let Some(name) = reader.member().map_err(json)? {
-        found |= name.eq_str("keys").map_err(json)?;
+        found |= name.is("keys").map_err(json)?;
         reader.skip_value().map_err(json)?;
     }
     Ok(found)
