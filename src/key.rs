@@ -7,11 +7,11 @@ pub(crate) mod der;
 pub(crate) mod jwk;
 pub(crate) mod pem;
 
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::b64;
+use crate::ecdsa;
 use crate::error::{Error, KeyError};
 
 /// An ECDSA P-256 public key that tokens are verified with.
@@ -115,7 +115,8 @@ impl PublicKey {
 
     /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        self.key.verify_prehash(digest, signature).is_ok()
+        let q = self.key.as_affine();
+        ecdsa::verify(digest, signature, |u1, u2| ecdsa::lincomb(u1, q, u2))
     }
 }
 

@@ -8,6 +8,7 @@ mod b64;
 mod claims;
 mod compact;
 pub mod dangerous;
+mod ecdsa;
 mod error;
 mod header;
 mod json;

@@ -13,11 +13,10 @@
 use p256::ecdsa::Signature;
 use p256::elliptic_curve::BatchNormalize;
 use p256::elliptic_curve::group::Group;
-use p256::elliptic_curve::ops::Reduce;
-use p256::elliptic_curve::point::AffineCoordinates;
-use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar};
+use p256::{AffinePoint, ProjectivePoint, Scalar};
 use sha2::{Digest, Sha256};
 
+use crate::ecdsa::{self, window_value};
 use crate::error::{Capacity, Error, KeyError};
 use crate::key::{PublicKey, es256_signature};
 
@@ -184,16 +183,6 @@ impl<'t> BaseTable<'t> {
     }
 }
 
-/// The `width` bits of the big-endian 256-bit `bytes` starting at bit `start` (bit 0 is the
-/// least significant); bits past the top are zero.
-fn window_value(bytes: &FieldBytes, start: usize, width: usize) -> usize {
-    (0..width).fold(0usize, |acc, offset| {
-        let bit = start.saturating_add(offset);
-        let byte = 31usize.checked_sub(bit / 8).and_then(|at| bytes.get(at)).copied().unwrap_or(0);
-        acc | (usize::from((byte >> (bit % 8)) & 1) << offset)
-    })
-}
-
 /// A public key with its table, and the shared table of `G`: verification in a fraction of the
 /// time of [`PublicKey::verify_es256`], with exactly the same verdicts.
 #[derive(Clone, Copy, Debug)]
@@ -233,13 +222,6 @@ impl<'t> PrecomputedKey<'t> {
 
     /// ECDSA verification (SEC 1 §4.1.4) with both multiplications from tables.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        let (r, s) = signature.split_scalars();
-        let z = <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(*digest));
-        let Some(s_inv) = Option::<Scalar>::from(s.invert_vartime()) else {
-            return false; // s is non-zero: unreachable
-        };
-        let point = self.generator.mul(&(z * s_inv)) + self.table.mul(&(*r * s_inv));
-        // The identity has x = 0, which no valid r equals; x in [n, p) is reduced mod n first.
-        <Scalar as Reduce<FieldBytes>>::reduce(&point.to_affine().x()) == *r
+        ecdsa::verify(digest, signature, |u1, u2| self.generator.mul(u1) + self.table.mul(u2))
     }
 }

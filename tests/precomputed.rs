@@ -1,6 +1,7 @@
-//! The precomputed path must give exactly the verdicts of the plain one: on every Wycheproof
-//! vector, on random keys, messages and signatures (valid, high-S, corrupted), on the edge cases
-//! (u1 = 0, a sum at infinity), and through the whole token pipeline.
+//! Both of this crate's ECDSA paths, the plain one (`src/ecdsa.rs`, variable-time wNAF) and the
+//! precomputed one, must give exactly the verdicts of `p256`'s own verification: on every
+//! Wycheproof vector, on random keys, messages and signatures (valid, high-S, corrupted), on the
+//! edge cases (u1 = 0, a sum at infinity), and through the whole token pipeline.
 
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::signature::hazmat::PrehashSigner;
@@ -39,6 +40,13 @@ fn agrees_with_plain_verification_on_every_wycheproof_vector() {
         let fast = if i % 2 == 0 { precompute(key, Window::W4, g8) } else { precompute(key, Window::W6, g4) };
         for test in &group.tests {
             let plain = key.verify_es256(&test.msg, &test.sig);
+            assert_eq!(
+                plain.is_ok(),
+                p256_verifies(&key, &test.msg, &test.sig),
+                "tc {} ({})",
+                test.tc_id,
+                test.comment
+            );
             assert_eq!(fast.verify_es256(&test.msg, &test.sig), plain, "tc {} ({})", test.tc_id, test.comment);
             checked += 1;
         }
@@ -85,6 +93,7 @@ fn agrees_on_random_keys_messages_and_signatures() {
         for sig in &variants {
             for msg in [&message[..], &message[1..]] {
                 let plain = key.verify_es256(msg, sig);
+                assert_eq!(plain.is_ok(), p256_verifies(&key, msg, sig), "round {round}");
                 assert_eq!(fast.verify_es256(msg, sig), plain, "round {round}");
                 outcomes[usize::from(plain.is_ok())] += 1;
             }
@@ -92,6 +101,14 @@ fn agrees_on_random_keys_messages_and_signatures() {
     }
     // Both verdicts occurred: valid and high-S accepted, corrupted and other messages refused.
     assert!(outcomes[0] > 40 && outcomes[1] > 40, "{outcomes:?}");
+}
+
+/// `p256`'s own verdict (`VerifyingKey::verify`: SHA-256, then its constant-time ECDSA).
+fn p256_verifies(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+    use p256::ecdsa::VerifyingKey;
+    use p256::ecdsa::signature::Verifier as _;
+    let key = VerifyingKey::from_sec1_bytes(&key.to_sec1_uncompressed()).unwrap();
+    Signature::from_slice(signature).is_ok_and(|signature| key.verify(message, &signature).is_ok())
 }
 
 fn flip_s_bytes(sig: &[u8]) -> Vec<u8> {
