@@ -1,13 +1,13 @@
 //! The JOSE header: `alg` must be `ES256`, `crit` is refused, `kid` and `typ` are checked.
 
-use crate::error::{Error, HeaderParam, Part};
-use crate::json::{Kind, MemberNames, RawStr, Reader};
+use crate::error::{Error, HeaderParam, JsonError, Part};
+use crate::json::{Kind, MemberNames, RawStr, Reader, unescape_in_place};
 
 /// What the verifier needs from the header.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Header<'a> {
-    /// The key id, still escaped: candidates are chosen by comparing it unescaped.
-    pub(crate) kid: Option<RawStr<'a>>,
+    /// The key id, unescaped.
+    pub(crate) kid: Option<&'a [u8]>,
 }
 
 /// The members that decide, by their position in `NAMES`.
@@ -22,7 +22,9 @@ const CRIT: usize = 3;
 /// The whole object is read (so malformed JSON is reported as such) before any member decides:
 /// `alg`, then `crit`, then `typ`, then `kid`. `jku`, `x5u`, `jwk` and `x5c` are never followed:
 /// keys come only from the caller, so they are skipped like any other member.
-pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
+///
+/// `json` is the decoded header, which the key id is unescaped in place in.
+pub(crate) fn parse(json: &mut [u8]) -> Result<Header<'_>, Error> {
     let fail = |reason| Error::Json { part: Part::Header, reason };
     let mut reader = Reader::new(json).map_err(fail)?;
     reader.document().map_err(fail)?;
@@ -39,7 +41,7 @@ pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
                 let value = reader.string().map_err(fail)?;
                 // A kid is compared unescaped, so it must unescape (no lone surrogate).
                 value.check_unescapes().map_err(fail)?;
-                kid = Some(value);
+                kid = Some((value.start, value.start.saturating_add(value.raw.len()), value.escaped));
             }
             (found, _) => {
                 typ_ok &= found != Some(TYP);
@@ -50,6 +52,14 @@ pub(crate) fn parse(json: &[u8]) -> Result<Header<'_>, Error> {
         }
     }
     reader.finish().map_err(fail)?;
+    let kid = match kid {
+        Some((start, end, escaped)) => {
+            let len =
+                if escaped { unescape_in_place(json, start, end).map_err(fail)? } else { end.saturating_sub(start) };
+            Some(json.get(start..start.saturating_add(len)).ok_or(fail(JsonError::Syntax))?)
+        }
+        None => None,
+    };
 
     if !alg_ok {
         return Err(Error::UnsupportedAlgorithm);
@@ -75,19 +85,23 @@ fn is_jwt(value: RawStr<'_>) -> Result<bool, crate::error::JsonError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::JsonError;
+    extern crate std;
+    use std::vec::Vec;
 
     type Kid<'a> = Result<Option<&'a [u8]>, Error>;
 
-    fn check(json: &str) -> Kid<'_> {
-        parse(json.as_bytes()).map(|h| h.kid.map(|k| k.raw))
+    fn check(json: &str) -> Result<Option<Vec<u8>>, Error> {
+        let mut json = json.as_bytes().to_vec();
+        parse(&mut json).map(|h| h.kid.map(<[u8]>::to_vec))
     }
 
     #[test]
     fn accepts_pomerium_headers() {
-        assert_eq!(check(r#"{"alg":"ES256","kid":"abc","typ":"JWT"}"#), Ok(Some(&b"abc"[..])));
+        let kid = |k: &[u8]| Ok(Some(k.to_vec()));
+        assert_eq!(check(r#"{"alg":"ES256","kid":"abc","typ":"JWT"}"#), kid(b"abc"));
         assert_eq!(check(r#"{"alg":"ES256"}"#), Ok(None));
-        assert_eq!(check(r#"{"typ":"jwt","alg":"ES\u0032\u0035\u0036","kid":""}"#), Ok(Some(&b""[..])));
+        assert_eq!(check(r#"{"typ":"jwt","alg":"ES\u0032\u0035\u0036","kid":""}"#), kid(b""));
+        assert_eq!(check(r#"{"alg":"ES256","kid":"a\u0026\u00e9\ud83d\ude00"}"#), kid("a&é😀".as_bytes()));
         assert_eq!(
             check(r#"{"alg":"ES256","jku":"https://evil","x5c":["x"],"jwk":{"kty":"EC"},"zzz":[1,{}]}"#),
             Ok(None)
@@ -118,7 +132,7 @@ mod tests {
             (r#"["ES256"]"#, json(JsonError::NotObject)),
         ];
         for (input, want) in cases {
-            assert_eq!(&check(input), want, "{input}");
+            assert_eq!(check(input), want.map(|k| k.map(<[u8]>::to_vec)), "{input}");
         }
     }
 }

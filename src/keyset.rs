@@ -68,8 +68,8 @@ impl<const N: usize, K: Es256Key> KeySet<N, K> {
 
     /// The keys to try for a token: those whose kid equals the token's, and those without kid;
     /// every key when the token has no kid.
-    pub(crate) fn candidates(&self, kid: Option<&RawStr<'_>>) -> impl Iterator<Item = &K> {
-        let wanted = kid.map(|kid| digest_kid(*kid));
+    pub(crate) fn candidates(&self, kid: Option<&[u8]>) -> impl Iterator<Item = &K> {
+        let wanted: Option<KidDigest> = kid.map(|kid| Sha256::digest(kid).into());
         self.entries
             .iter()
             .filter(move |e| match (wanted, e.kid) {

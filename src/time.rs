@@ -25,37 +25,45 @@ impl UnixTime {
 /// Returns `None` for a negative number or one whose whole part does not fit in a `u64`.
 /// `-0` (and `-0.0`) is zero, not negative.
 pub(crate) fn numeric_date(text: &[u8]) -> Option<u64> {
-    let (negative, text) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    let (mantissa, exponent) = match text.iter().position(|&b| b == b'e' || b == b'E') {
-        Some(at) => (text.get(..at)?, text.get(at.saturating_add(1)..)?),
-        None => (text, &b""[..]),
-    };
-    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
-        Some(at) => (mantissa.get(..at)?, mantissa.get(at.saturating_add(1)..)?),
-        None => (mantissa, &b""[..]),
-    };
+    // The decimal point sits after the integer digits, moved by the exponent. Both are bounded
+    // (the exponent at 2^40, far beyond any that matters), so the arithmetic cannot overflow.
+    const BOUND: i64 = 1 << 40;
+    let (mut int_digits, mut exponent, mut exponent_sign) = (0i64, 0i64, 1i64);
+    let (mut in_fraction, mut in_exponent) = (false, false);
+    for &byte in text {
+        match byte {
+            b'.' => in_fraction = true,
+            b'e' | b'E' => in_exponent = true,
+            b'-' if in_exponent => exponent_sign = -1,
+            b'0'..=b'9' if in_exponent => {
+                exponent = exponent.wrapping_mul(10).wrapping_add(i64::from(byte.wrapping_sub(b'0'))).min(BOUND);
+            }
+            b'0'..=b'9' if !in_fraction => int_digits = int_digits.wrapping_add(1).min(BOUND),
+            _ => {}
+        }
+    }
+    let mut point = int_digits.wrapping_add(exponent.wrapping_mul(exponent_sign));
 
-    // The whole part is the first `point` digits of int ++ frac, then zeros if they run out.
-    let mut point = signed(int.len()).saturating_add(exponent_value(exponent));
+    // The whole part is the first `point` digits of the mantissa, then zeros if they run out.
     let (mut whole, mut nonzero) = (0u64, false);
-    for &byte in int.iter().chain(frac) {
+    for &byte in text.iter().take_while(|&&b| b != b'e' && b != b'E') {
+        if !byte.is_ascii_digit() {
+            continue; // the sign and the decimal point
+        }
         let digit = byte.wrapping_sub(b'0');
         nonzero |= digit != 0;
         if point > 0 {
             whole = times_ten(whole)?.checked_add(u64::from(digit))?;
-            point = point.saturating_sub(1);
+            point = point.wrapping_sub(1);
         }
     }
-    if negative {
+    if text.first() == Some(&b'-') {
         return if nonzero { None } else { Some(0) };
     }
     // At most 20 rounds: u64::MAX has 20 digits.
     while point > 0 && whole != 0 {
         whole = times_ten(whole)?;
-        point = point.saturating_sub(1);
+        point = point.wrapping_sub(1);
     }
     Some(whole)
 }
@@ -64,24 +72,6 @@ pub(crate) fn numeric_date(text: &[u8]) -> Option<u64> {
 /// multiplication, which costs hundreds of bytes of WebAssembly.
 fn times_ten(n: u64) -> Option<u64> {
     (n <= u64::MAX / 10).then(|| n.wrapping_mul(10))
-}
-
-fn signed(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The exponent's value, saturated: anything beyond a few thousand decides the result alone.
-fn exponent_value(text: &[u8]) -> i64 {
-    let (negative, digits) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, text),
-    };
-    let mut magnitude = 0i64;
-    for &d in digits {
-        magnitude = magnitude.saturating_mul(10).saturating_add(i64::from(d.wrapping_sub(b'0'))).min(1 << 40);
-    }
-    if negative { magnitude.saturating_neg() } else { magnitude }
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
         let signature = decode_signature(segments.signature)?;
         let header = header::parse(header)?;
 
-        let mut candidates = self.keys.candidates(header.kid.as_ref()).peekable();
+        let mut candidates = self.keys.candidates(header.kid).peekable();
         if candidates.peek().is_none() {
             return Err(Error::UnknownKey);
         }
@@ -160,13 +160,12 @@ fn decode_pair<'b>(
     payload: &[u8],
     buffer: &'b mut [u8],
     too_large: Error,
-) -> Result<(&'b [u8], &'b mut [u8]), Error> {
-    let header_len = b64::decoded_len(header.len()).ok_or(Error::Base64(Part::Header))?;
-    let (header_buf, payload_buf) = buffer.split_at_mut_checked(header_len).ok_or(too_large)?;
+) -> Result<(&'b mut [u8], &'b mut [u8]), Error> {
     let fail = |part| move |e| if e == DecodeError::TooLong { too_large } else { Error::Base64(part) };
-    let header = b64::decode_url(header, header_buf).map_err(fail(Part::Header))?;
-    let payload_len = b64::decode_url(payload, payload_buf).map_err(fail(Part::Payload))?.len();
-    let payload = payload_buf.get_mut(..payload_len).ok_or(too_large)?;
+    let header_len = b64::decode_url(header, buffer).map_err(fail(Part::Header))?.len();
+    let (header, rest) = buffer.split_at_mut_checked(header_len).ok_or(too_large)?;
+    let payload_len = b64::decode_url(payload, rest).map_err(fail(Part::Payload))?.len();
+    let payload = rest.get_mut(..payload_len).ok_or(too_large)?;
     Ok((header, payload))
 }
 
