@@ -94,7 +94,7 @@ impl Audience<'_> {
 /// A list of strings from the token (`groups`, or an array `aud`), in token order.
 #[derive(Clone, Copy)]
 pub struct Strings<'b> {
-    text: &'b [u8],
+    text: &'b str,
     spans: &'b [Span],
 }
 
@@ -125,8 +125,8 @@ impl<'b> Strings<'b> {
     }
 
     fn at(&self, span: Span) -> Option<&'b str> {
-        // Every span was checked to be UTF-8 when the claims were made.
-        core::str::from_utf8(self.text.get(span.range())?).ok()
+        // Every span was checked to lie on character boundaries when the claims were made.
+        self.text.get(span.range())
     }
 }
 
@@ -148,7 +148,7 @@ impl<'b> IntoIterator for Strings<'b> {
 /// Iterator over [`Strings`].
 #[derive(Clone, Debug)]
 pub struct StringsIter<'b> {
-    text: &'b [u8],
+    text: &'b str,
     spans: core::slice::Iter<'b, Span>,
 }
 
@@ -225,7 +225,8 @@ pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<C
         unescape(payload, span)?;
     }
 
-    let text: &'b [u8] = payload;
+    // Unescaping left the payload UTF-8 (see `unescape`): one check, then every claim is a slice.
+    let text: &'b str = core::str::from_utf8(payload).map_err(|_| payload_json(JsonError::Utf8))?;
     let spans: &'b [Span] = spans;
     let mut strings = [None; STRINGS];
     for (out, span) in strings.iter_mut().zip(found.strings) {
@@ -258,10 +259,14 @@ pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<C
 }
 
 /// Unescapes one string in place, if it has escapes, and shortens its span to the value.
+///
+/// The bytes the value no longer needs are overwritten with spaces: what is left of the escaped
+/// text may begin inside a multi-byte character, and the payload must stay UTF-8 as a whole.
 fn unescape(payload: &mut [u8], span: &mut Span) -> Result<(), Error> {
     if span.len & Span::ESCAPED != 0 {
         let range = span.range();
         let len = unescape_in_place(payload, range.start, range.end).map_err(payload_json)?;
+        payload.get_mut(range.start.saturating_add(len)..range.end).unwrap_or_default().fill(b' ');
         span.len = u32::try_from(len).map_err(|_| Error::Capacity(Capacity::Scratch))?;
     }
     Ok(())
@@ -271,9 +276,8 @@ fn payload_json(reason: JsonError) -> Error {
     Error::Json { part: Part::Payload, reason }
 }
 
-fn str_at(text: &[u8], span: Span) -> Result<&str, Error> {
-    let bytes = text.get(span.range()).ok_or(payload_json(JsonError::Syntax))?;
-    core::str::from_utf8(bytes).map_err(|_| payload_json(JsonError::Utf8))
+fn str_at(text: &str, span: Span) -> Result<&str, Error> {
+    text.get(span.range()).ok_or(payload_json(JsonError::Syntax))
 }
 
 /// First step: walk the JSON, check every member, record where the known claims are.

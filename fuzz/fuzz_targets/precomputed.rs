@@ -1,7 +1,7 @@
 #![no_main]
-//! Differential: the precomputed path (`PrecomputedKey`, fixed-base tables) against the plain
-//! one (`p256`'s own verification) on the same digest and signature. Any disagreement is a
-//! crash. The input picks one of four fixed keys (tables built once), a digest, and either a
+//! Differential: both of this crate's ECDSA paths, the plain one (`PublicKey`, variable-time
+//! wNAF) and the precomputed one (`PrecomputedKey`, fixed-base tables), against `p256`'s own
+//! verification on the same digest and signature. Any disagreement is a crash. The input picks one of four fixed keys (tables built once), a digest, and either a
 //! genuine signature (optionally high-S or corrupted) or raw `r || s` bytes.
 
 use std::sync::OnceLock;
@@ -60,9 +60,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             }
         }
     };
-    let plain = key.plain.verify_prehash(digest, &signature).is_ok();
+    let reference = key.plain.verify_prehash(digest, &signature).is_ok();
+    let plain = key.fast.public_key().verifies_digest(digest, &signature);
     let fast = key.fast.verifies_digest(digest, &signature);
-    assert_eq!(plain, fast, "plain {plain}, precomputed {fast}");
+    assert_eq!((plain, fast), (reference, reference), "p256 {reference}: plain {plain}, precomputed {fast}");
     if matches!(mode % 4, 1 | 2) {
         assert!(fast, "a genuine signature must verify");
     }

@@ -54,6 +54,33 @@ fn hex4(digits: Option<&[u8]>) -> Result<u16, JsonError> {
     })
 }
 
+/// One unit of a string's raw text: a literal byte, or an escape sequence, as UTF-8.
+struct Unit {
+    utf8: [u8; 4],
+    len: usize,
+    /// How many bytes of raw text it took.
+    used: usize,
+}
+
+impl Unit {
+    /// The first unit of `raw`, or `None` when `raw` is empty.
+    fn first(raw: &[u8]) -> Option<Result<Unit, JsonError>> {
+        let (&first, after) = raw.split_first()?;
+        if first != b'\\' {
+            return Some(Ok(Unit { utf8: [first, 0, 0, 0], len: 1, used: 1 }));
+        }
+        Some(decode_escape(after).map(|(c, used)| {
+            let mut utf8 = [0; 4];
+            let len = c.encode_utf8(&mut utf8).len();
+            Unit { utf8, len, used: used.saturating_add(1) }
+        }))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.utf8.get(..self.len).unwrap_or_default()
+    }
+}
+
 /// The unescaped bytes (UTF-8) of a string's raw text.
 pub(crate) struct Unescaped<'a> {
     rest: &'a [u8],
@@ -72,29 +99,20 @@ impl Iterator for Unescaped<'_> {
     type Item = Result<u8, JsonError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.pending_at < self.pending_len {
-            let b = self.pending.get(self.pending_at).copied();
-            self.pending_at = self.pending_at.saturating_add(1);
-            return b.map(Ok);
+        if self.pending_at >= self.pending_len {
+            let unit = match Unit::first(self.rest)? {
+                Ok(unit) => unit,
+                Err(e) => {
+                    self.rest = &[];
+                    return Some(Err(e));
+                }
+            };
+            self.rest = self.rest.get(unit.used..).unwrap_or_default();
+            (self.pending, self.pending_len, self.pending_at) = (unit.utf8, unit.len, 0);
         }
-        let (&first, rest) = self.rest.split_first()?;
-        if first != b'\\' {
-            self.rest = rest;
-            return Some(Ok(first));
-        }
-        match decode_escape(rest) {
-            Ok((c, used)) => {
-                self.rest = rest.get(used..).unwrap_or_default();
-                let encoded = c.encode_utf8(&mut self.pending).len();
-                self.pending_len = encoded;
-                self.pending_at = 1;
-                self.pending.first().copied().map(Ok)
-            }
-            Err(e) => {
-                self.rest = &[];
-                Some(Err(e))
-            }
-        }
+        let b = self.pending.get(self.pending_at).copied();
+        self.pending_at = self.pending_at.saturating_add(1);
+        b.map(Ok)
     }
 }
 
@@ -104,27 +122,12 @@ impl Iterator for Unescaped<'_> {
 /// `\uXXXX`: 6 for at most 3, a surrogate pair: 12 for 4), so the writer never passes the reader
 /// and the result stays inside the string's own bytes.
 pub(crate) fn unescape_in_place(buf: &mut [u8], start: usize, end: usize) -> Result<usize, JsonError> {
-    let mut read = start;
-    let mut write = start;
-    while read < end {
-        let literal = buf.get(read..end).ok_or(JsonError::Syntax)?;
-        let run = literal.iter().position(|&b| b == b'\\').unwrap_or(literal.len());
-        let run_end = read.saturating_add(run);
-        if write != read {
-            buf.copy_within(read..run_end, write);
-        }
-        write = write.saturating_add(run);
-        read = run_end;
-        if read >= end {
-            break;
-        }
-        let after = buf.get(read.saturating_add(1)..end).ok_or(JsonError::Syntax)?;
-        let (c, used) = decode_escape(after)?;
-        let mut utf8 = [0u8; 4];
-        let utf8 = c.encode_utf8(&mut utf8).as_bytes();
-        buf.get_mut(write..write.saturating_add(utf8.len())).ok_or(JsonError::Syntax)?.copy_from_slice(utf8);
-        write = write.saturating_add(utf8.len());
-        read = read.saturating_add(1).saturating_add(used);
+    let (mut read, mut write) = (start, start);
+    while let Some(unit) = buf.get(read..end).and_then(Unit::first) {
+        let unit = unit?;
+        let to = write.saturating_add(unit.len);
+        buf.get_mut(write..to).ok_or(JsonError::Syntax)?.copy_from_slice(unit.bytes());
+        (read, write) = (read.saturating_add(unit.used), to);
     }
     Ok(write.saturating_sub(start))
 }
