@@ -7,6 +7,7 @@
 //! all of them, are not touched at all.
 
 use core::fmt;
+use core::ops::Range;
 
 use crate::error::{Capacity, Claim, Error, JsonError, Part};
 use crate::json::{Kind, MemberNames, RawStr, Reader, unescape_in_place};
@@ -33,7 +34,7 @@ impl Span {
         Ok(Span { start, len: if s.escaped { len | Self::ESCAPED } else { len } })
     }
 
-    fn range(self) -> core::ops::Range<usize> {
+    fn range(self) -> Range<usize> {
         let start = self.start as usize;
         start..start.saturating_add((self.len & !Self::ESCAPED) as usize)
     }
@@ -167,13 +168,13 @@ impl<'b> Iterator for StringsIter<'b> {
 
 impl ExactSizeIterator for StringsIter<'_> {}
 
-/// The claims this crate reads, by member name: the string claims in [`Claims`]' order, then
-/// the dates, then `aud` and `groups`.
+/// The claims this crate reads, by member name: the string claims in [`Claims`]' order and
+/// `aud` (a string, or an array), then the dates and `groups`.
 const KNOWN: [Claim; 12] = {
     use Claim::*;
-    [Iss, Sub, Email, User, Name, Sid, Jti, Exp, Iat, Nbf, Aud, Groups]
+    [Iss, Sub, Email, User, Name, Sid, Jti, Aud, Exp, Iat, Nbf, Groups]
 };
-const STRINGS: usize = 7;
+const STRINGS: usize = 8;
 const DATES: usize = 3;
 const NAMES: [&str; 12] = names(KNOWN);
 
@@ -193,35 +194,26 @@ const fn names(claims: [Claim; 12]) -> [&'static str; 12] {
 /// Where each known claim lies, before unescaping.
 #[derive(Default)]
 struct Located {
-    /// `iss sub email user name sid jti`, as in [`KNOWN`].
+    /// `iss sub email user name sid jti`, and `aud` when it is a string, as in [`KNOWN`].
     strings: [Option<Span>; STRINGS],
+    /// `aud` when it is an array: its entries in the span list.
+    audiences: Option<Range<usize>>,
     /// `exp iat nbf`.
     dates: [Option<u64>; DATES],
-    aud: Option<Aud>,
     /// Entries of `groups` in the span list.
-    groups: core::ops::Range<usize>,
-}
-
-#[derive(Clone)]
-enum Aud {
-    One(Span),
-    /// Entries of the array in the span list.
-    Many(core::ops::Range<usize>),
+    groups: Range<usize>,
+    /// How many entries of the span list are used.
+    used: usize,
 }
 
 /// Reads the claims from the decoded payload, unescaping in place; array entries go to `spans`.
 pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<Claims<'b>, Error> {
     let mut found = locate(payload, spans)?;
-    let used = match &found.aud {
-        Some(Aud::Many(r)) => r.end.max(found.groups.end),
-        _ => found.groups.end,
-    };
-    let spans = spans.get_mut(..used).ok_or(Error::Capacity(Capacity::Groups))?;
-    let one_aud = match &mut found.aud {
-        Some(Aud::One(span)) => Some(span),
-        _ => None,
-    };
-    for span in found.strings.iter_mut().flatten().chain(one_aud).chain(spans.iter_mut()) {
+    let spans = spans.get_mut(..found.used).ok_or(Error::Capacity(Capacity::Groups))?;
+    for span in found.strings.iter_mut().flatten() {
+        unescape(payload, span)?;
+    }
+    for span in spans.iter_mut() {
         unescape(payload, span)?;
     }
 
@@ -232,18 +224,19 @@ pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<C
     for (out, span) in strings.iter_mut().zip(found.strings) {
         *out = span.map(|span| str_at(text, span)).transpose()?;
     }
-    let list = |range: core::ops::Range<usize>| -> Result<Strings<'b>, Error> {
+    let list = |range: Range<usize>| -> Result<Strings<'b>, Error> {
         let spans = spans.get(range).ok_or(Error::Capacity(Capacity::Groups))?;
         spans.iter().try_for_each(|s| str_at(text, *s).map(drop))?;
         Ok(Strings { text, spans })
     };
-    let [iss, sub, email, user, name, sid, jti] = strings;
+    let [iss, sub, email, user, name, sid, jti, aud] = strings;
     let [exp, iat, nbf] = found.dates;
     Ok(Claims {
         iss: iss.ok_or(Error::MissingClaim(Claim::Iss))?,
-        aud: match found.aud.ok_or(Error::MissingClaim(Claim::Aud))? {
-            Aud::One(span) => Audience::One(str_at(text, span)?),
-            Aud::Many(range) => Audience::Many(list(range)?),
+        aud: match (aud, found.audiences) {
+            (Some(one), _) => Audience::One(one),
+            (None, Some(range)) => Audience::Many(list(range)?),
+            (None, None) => return Err(Error::MissingClaim(Claim::Aud)),
         },
         sub,
         email,
@@ -286,7 +279,6 @@ fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
     reader.document().map_err(payload_json)?;
     let mut names = MemberNames::new(Part::Payload);
     let mut found = Located::default();
-    let mut used = 0usize;
     while let Some(name) = reader.member().map_err(payload_json)? {
         names.insert(name)?;
         let Some(index) = name.find_in(&NAMES).map_err(payload_json)? else {
@@ -306,14 +298,13 @@ fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
                 let slot = index.checked_sub(STRINGS).and_then(|i| found.dates.get_mut(i)).ok_or(invalid)?;
                 *slot = Some(date);
             }
-            (Claim::Aud, Kind::String) => found.aud = Some(Aud::One(Span::of(reader.string().map_err(payload_json)?)?)),
             (Claim::Aud, Kind::Array) => {
-                found.aud = Some(Aud::Many(string_array(&mut reader, spans, &mut used, claim)?))
+                found.audiences = Some(string_array(&mut reader, spans, &mut found.used, claim)?)
             }
-            (Claim::Groups, Kind::Array) => found.groups = string_array(&mut reader, spans, &mut used, claim)?,
+            (Claim::Groups, Kind::Array) => found.groups = string_array(&mut reader, spans, &mut found.used, claim)?,
             (Claim::Groups, Kind::Null) => {
                 reader.null().map_err(payload_json)?;
-                found.groups = used..used;
+                found.groups = found.used..found.used;
             }
             _ => return Err(invalid),
         }
@@ -328,7 +319,7 @@ fn string_array(
     spans: &mut [Span],
     used: &mut usize,
     claim: Claim,
-) -> Result<core::ops::Range<usize>, Error> {
+) -> Result<Range<usize>, Error> {
     let from = *used;
     reader.array().map_err(payload_json)?;
     while reader.element().map_err(payload_json)? {
