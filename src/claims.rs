@@ -10,7 +10,7 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::error::{Capacity, Claim, Error, JsonError, Part};
-use crate::json::{Kind, MemberNames, RawStr, Reader, unescape_in_place};
+use crate::json::{self, Kind, RawStr, Reader, unescape_in_place};
 use crate::time::numeric_date;
 
 /// Where a string value lies in the decoded payload, and whether it still holds escapes.
@@ -275,20 +275,14 @@ fn str_at(text: &str, span: Span) -> Result<&str, Error> {
 
 /// First step: walk the JSON, check every member, record where the known claims are.
 fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
-    let mut reader = Reader::new(payload).map_err(payload_json)?;
-    reader.document().map_err(payload_json)?;
-    let mut names = MemberNames::new(Part::Payload);
     let mut found = Located::default();
-    while let Some(name) = reader.member().map_err(payload_json)? {
-        names.insert(name)?;
-        let Some(index) = name.find_in(&NAMES).map_err(payload_json)? else {
-            reader.skip_value().map_err(payload_json)?;
-            continue;
+    json::read_object(payload, Part::Payload, &NAMES, |index, reader| {
+        let Some(index) = index else {
+            return reader.skip_value().map_err(payload_json);
         };
         let claim = KNOWN.get(index).copied().unwrap_or(Claim::Groups);
         let invalid = Error::InvalidClaim(claim);
-        let kind = reader.peek_kind().map_err(payload_json)?;
-        match (claim, kind) {
+        match (claim, reader.peek_kind().map_err(payload_json)?) {
             (_, Kind::String) if index < STRINGS => {
                 let slot = found.strings.get_mut(index).ok_or(invalid)?;
                 *slot = Some(Span::of(reader.string().map_err(payload_json)?)?);
@@ -298,18 +292,16 @@ fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
                 let slot = index.checked_sub(STRINGS).and_then(|i| found.dates.get_mut(i)).ok_or(invalid)?;
                 *slot = Some(date);
             }
-            (Claim::Aud, Kind::Array) => {
-                found.audiences = Some(string_array(&mut reader, spans, &mut found.used, claim)?)
-            }
-            (Claim::Groups, Kind::Array) => found.groups = string_array(&mut reader, spans, &mut found.used, claim)?,
+            (Claim::Aud, Kind::Array) => found.audiences = Some(string_array(reader, spans, &mut found.used, claim)?),
+            (Claim::Groups, Kind::Array) => found.groups = string_array(reader, spans, &mut found.used, claim)?,
             (Claim::Groups, Kind::Null) => {
                 reader.null().map_err(payload_json)?;
                 found.groups = found.used..found.used;
             }
             _ => return Err(invalid),
         }
-    }
-    reader.finish().map_err(payload_json)?;
+        Ok(())
+    })?;
     Ok(found)
 }
 

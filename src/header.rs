@@ -1,7 +1,7 @@
 //! The JOSE header: `alg` must be `ES256`, `crit` is refused, `kid` and `typ` are checked.
 
 use crate::error::{Error, HeaderParam, JsonError, Part};
-use crate::json::{Kind, MemberNames, RawStr, Reader, unescape_in_place};
+use crate::json::{self, Kind, RawStr, unescape_in_place};
 
 /// What the verifier needs from the header.
 #[derive(Clone, Copy, Debug)]
@@ -26,15 +26,10 @@ const CRIT: usize = 3;
 /// `json` is the decoded header, which the key id is unescaped in place in.
 pub(crate) fn parse(json: &mut [u8]) -> Result<Header<'_>, Error> {
     let fail = |reason| Error::Json { part: Part::Header, reason };
-    let mut reader = Reader::new(json).map_err(fail)?;
-    reader.document().map_err(fail)?;
-    let mut names = MemberNames::new(Part::Header);
     let (mut alg_ok, mut crit, mut typ_ok, mut kid_ok) = (false, false, true, true);
     let mut kid = None;
-    while let Some(name) = reader.member().map_err(fail)? {
-        names.insert(name)?;
-        let kind = reader.peek_kind().map_err(fail)?;
-        match (name.find_in(&NAMES).map_err(fail)?, kind) {
+    json::read_object(json, Part::Header, &NAMES, |found, reader| {
+        match (found, reader.peek_kind().map_err(fail)?) {
             (Some(ALG), Kind::String) => alg_ok = reader.string().map_err(fail)?.is("ES256").map_err(fail)?,
             (Some(TYP), Kind::String) => typ_ok = is_jwt(reader.string().map_err(fail)?).map_err(fail)?,
             (Some(KID), Kind::String) => {
@@ -50,8 +45,8 @@ pub(crate) fn parse(json: &mut [u8]) -> Result<Header<'_>, Error> {
                 reader.skip_value().map_err(fail)?;
             }
         }
-    }
-    reader.finish().map_err(fail)?;
+        Ok(())
+    })?;
     let kid = match kid {
         Some((start, end, escaped)) => {
             let len =

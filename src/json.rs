@@ -22,17 +22,24 @@ pub const MAX_DEPTH: usize = 32;
 
 const _: () = assert!(MAX_DEPTH >= 16 && MAX_DEPTH <= 64);
 
-/// Checks that `json` is one well-formed object without duplicate member names.
-pub(crate) fn check_object(json: &[u8], part: Part) -> Result<(), Error> {
+/// Reads `json`, which must be one object and nothing but white space after it, member by member
+/// (see [`Reader::members`]).
+pub(crate) fn read_object<'a>(
+    json: &'a [u8],
+    part: Part,
+    names: &[&str],
+    mut on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let fail = |reason| Error::Json { part, reason };
     let mut reader = Reader::new(json).map_err(fail)?;
     reader.document().map_err(fail)?;
-    let mut names = MemberNames::new(part);
-    while let Some(name) = reader.member().map_err(fail)? {
-        names.insert(name)?;
-        reader.skip_value().map_err(fail)?;
-    }
+    reader.members(part, names, &mut on_member)?;
     reader.finish().map_err(fail)
+}
+
+/// Checks that `json` is one well-formed object without duplicate member names.
+pub(crate) fn check_object(json: &[u8], part: Part) -> Result<(), Error> {
+    read_object(json, part, &[], |_, reader| reader.skip_value().map_err(|reason| Error::Json { part, reason }))
 }
 
 /// A string as it appears between its quotes: validated, not yet unescaped.
@@ -127,6 +134,24 @@ impl<'a> Reader<'a> {
     pub(crate) fn new(src: &'a [u8]) -> Result<Self, JsonError> {
         core::str::from_utf8(src).map_err(|_| JsonError::Utf8)?;
         Ok(Reader { src, pos: 0, depth: 0, arrays: 0, first: false })
+    }
+
+    /// Reads the members of the object just opened, up to its end, refusing a name that repeats
+    /// (compared unescaped); `on_member` gets each name's position in `names` and consumes the
+    /// value.
+    pub(crate) fn members(
+        &mut self,
+        part: Part,
+        names: &[&str],
+        mut on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let fail = |reason| Error::Json { part, reason };
+        let mut seen = MemberNames::new(part);
+        while let Some(name) = self.member().map_err(fail)? {
+            seen.insert(name)?;
+            on_member(name.find_in(names).map_err(fail)?, self)?;
+        }
+        Ok(())
     }
 
     /// Opens the top-level value, which must be an object.

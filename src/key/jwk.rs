@@ -8,7 +8,7 @@
 use super::PublicKey;
 use crate::b64;
 use crate::error::{Error, KeyError, Part};
-use crate::json::{Kind, MemberNames, RawStr, Reader};
+use crate::json::{self, Kind, RawStr, Reader};
 
 /// One member of a key set, as read.
 pub(crate) enum Member<'a> {
@@ -40,7 +40,6 @@ impl Field<'_> {
     }
 }
 
-#[derive(Default)]
 struct Fields<'a> {
     kty: Field<'a>,
     crv: Field<'a>,
@@ -52,41 +51,34 @@ struct Fields<'a> {
     private: bool,
 }
 
+/// The members a JWK is judged by: the fields, in [`Fields`]' order, then `d`.
+const MEMBERS: [&str; 8] = ["kty", "crv", "x", "y", "kid", "use", "alg", "d"];
+
 /// Reads one JWK object from `reader` (positioned at it) and judges it.
 pub(crate) fn read_member<'a>(reader: &mut Reader<'a>) -> Result<Member<'a>, Error> {
     if reader.peek_kind().map_err(json)? != Kind::Object {
         return Err(KeyError::Jwk.into());
     }
     reader.object().map_err(json)?;
-    let mut names = MemberNames::new(Part::Key);
-    let mut f = Fields::default();
-    while let Some(name) = reader.member().map_err(json)? {
-        names.insert(name)?;
-        let found = name.find_in(&["kty", "crv", "x", "y", "kid", "use", "alg", "d"]).map_err(json)?;
-        let slot = match found {
-            Some(0) => Some(&mut f.kty),
-            Some(1) => Some(&mut f.crv),
-            Some(2) => Some(&mut f.x),
-            Some(3) => Some(&mut f.y),
-            Some(4) => Some(&mut f.kid),
-            Some(5) => Some(&mut f.use_),
-            Some(6) => Some(&mut f.alg),
-            _ => {
-                // Private key members of EC (d), RSA (d, p, q, ...) and OKP (d) keys.
-                f.private |= found == Some(7);
-                None
-            }
-        };
+    let mut fields = [Field::Absent; 7];
+    let mut private = false;
+    reader.members(Part::Key, &MEMBERS, |found, reader| {
+        // The private key member of EC (and RSA and OKP) keys.
+        private |= found == Some(7);
+        let slot = found.and_then(|i| fields.get_mut(i));
         match (slot, reader.peek_kind().map_err(json)?) {
             (Some(slot), Kind::String) => *slot = Field::Str(reader.string().map_err(json)?),
-            (Some(slot), _) => {
-                *slot = Field::Other;
+            (slot, _) => {
+                if let Some(slot) = slot {
+                    *slot = Field::Other;
+                }
                 reader.skip_value().map_err(json)?;
             }
-            (None, _) => reader.skip_value().map_err(json)?,
         }
-    }
-    judge(&f)
+        Ok(())
+    })?;
+    let [kty, crv, x, y, kid, use_, alg] = fields;
+    judge(&Fields { kty, crv, x, y, kid, use_, alg, private })
 }
 
 fn judge<'a>(f: &Fields<'a>) -> Result<Member<'a>, Error> {
@@ -147,31 +139,26 @@ pub(crate) fn read_set<'a>(
     json_text: &'a [u8],
     mut add: impl FnMut(PublicKey, Option<RawStr<'a>>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let mut reader = Reader::new(json_text).map_err(json)?;
-    reader.document().map_err(json)?;
-    let mut names = MemberNames::new(Part::Key);
     let mut has_keys = false;
-    while let Some(name) = reader.member().map_err(json)? {
-        names.insert(name)?;
-        if !name.is("keys").map_err(json)? {
-            reader.skip_value().map_err(json)?;
-            continue;
+    json::read_object(json_text, Part::Key, &["keys"], |found, reader| {
+        if found.is_none() {
+            return reader.skip_value().map_err(json);
         }
         has_keys = true;
         match reader.peek_kind().map_err(json)? {
-            Kind::Null => reader.null().map_err(json)?,
+            Kind::Null => reader.null().map_err(json),
             Kind::Array => {
                 reader.array().map_err(json)?;
                 while reader.element().map_err(json)? {
-                    if let Member::Key(key, kid) = read_member(&mut reader)? {
+                    if let Member::Key(key, kid) = read_member(reader)? {
                         add(key, kid)?;
                     }
                 }
+                Ok(())
             }
-            _ => return Err(KeyError::Jwk.into()),
+            _ => Err(KeyError::Jwk.into()),
         }
-    }
-    reader.finish().map_err(json)?;
+    })?;
     if has_keys { Ok(()) } else { Err(KeyError::Jwk.into()) }
 }
 
