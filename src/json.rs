@@ -17,6 +17,11 @@ pub(crate) use names::MemberNames;
 use crate::error::{Error, JsonError, Part};
 use crate::scan;
 
+/// What [`Reader::peek`] sees past the end of the input: NUL, which is not valid JSON anywhere
+/// a caller compares the next byte (outside strings it is a syntax error, inside one a control
+/// character), so the end and a NUL byte are refused alike.
+const END: u8 = 0;
+
 /// How deeply arrays and objects may nest, the top-level object included.
 pub const MAX_DEPTH: usize = 32;
 
@@ -157,7 +162,7 @@ impl<'a> Reader<'a> {
     /// Opens the top-level value, which must be an object.
     pub(crate) fn document(&mut self) -> Result<(), JsonError> {
         self.skip_ws();
-        if self.peek() != Some(b'{') {
+        if self.peek() != b'{' {
             return Err(JsonError::NotObject);
         }
         self.object()
@@ -173,12 +178,12 @@ impl<'a> Reader<'a> {
     pub(crate) fn peek_kind(&mut self) -> Result<Kind, JsonError> {
         self.skip_ws();
         Ok(match self.peek() {
-            Some(b'"') => Kind::String,
-            Some(b'-' | b'0'..=b'9') => Kind::Number,
-            Some(b'{') => Kind::Object,
-            Some(b'[') => Kind::Array,
-            Some(b't' | b'f') => Kind::Bool,
-            Some(b'n') => Kind::Null,
+            b'"' => Kind::String,
+            b'-' | b'0'..=b'9' => Kind::Number,
+            b'{' => Kind::Object,
+            b'[' => Kind::Array,
+            b't' | b'f' => Kind::Bool,
+            b'n' => Kind::Null,
             _ => return Err(JsonError::Syntax),
         })
     }
@@ -199,7 +204,7 @@ impl<'a> Reader<'a> {
             return Ok(None);
         }
         self.skip_ws();
-        if self.peek() != Some(b'"') {
+        if self.peek() != b'"' {
             return Err(JsonError::Syntax);
         }
         let name = self.string()?;
@@ -228,7 +233,7 @@ impl<'a> Reader<'a> {
                 |b| b == b'"' || b == b'\\' || b < 0x20,
             );
             self.pos = self.pos.saturating_add(stop.ok_or(JsonError::Syntax)?);
-            match self.bump().ok_or(JsonError::Syntax)? {
+            match self.bump() {
                 b'"' => break,
                 b'\\' => {
                     self.escape()?;
@@ -247,8 +252,8 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         self.eat(b'-');
         match self.bump() {
-            Some(b'0') => {}
-            Some(b'1'..=b'9') => self.digits(),
+            b'0' => {}
+            b'1'..=b'9' => self.digits(),
             _ => return Err(JsonError::Syntax),
         }
         if self.eat(b'.') {
@@ -277,7 +282,7 @@ impl<'a> Reader<'a> {
                 Kind::Number => self.number().map(|_| false)?,
                 Kind::Bool => {
                     self.skip_ws();
-                    if self.peek() == Some(b't') {
+                    if self.peek() == b't' {
                         self.literal(b"true")?
                     } else {
                         self.literal(b"false")?
@@ -354,10 +359,10 @@ impl<'a> Reader<'a> {
 
     fn escape(&mut self) -> Result<(), JsonError> {
         match self.bump() {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(()),
-            Some(b'u') => {
+            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
+            b'u' => {
                 for _ in 0..4 {
-                    if !self.bump().is_some_and(|h| h.is_ascii_hexdigit()) {
+                    if !self.bump().is_ascii_hexdigit() {
                         return Err(JsonError::Escape);
                     }
                 }
@@ -377,13 +382,13 @@ impl<'a> Reader<'a> {
     }
 
     fn digits(&mut self) {
-        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+        while self.peek().is_ascii_digit() {
             self.pos = self.pos.saturating_add(1);
         }
     }
 
     fn digits1(&mut self) -> Result<(), JsonError> {
-        if !self.peek().is_some_and(|b| b.is_ascii_digit()) {
+        if !self.peek().is_ascii_digit() {
             return Err(JsonError::Syntax);
         }
         self.digits();
@@ -391,23 +396,29 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+        while matches!(self.peek(), b' ' | b'\t' | b'\n' | b'\r') {
             self.pos = self.pos.saturating_add(1);
         }
     }
 
-    fn peek(&self) -> Option<u8> {
-        self.src.get(self.pos).copied()
+    /// The next byte, or [`END`] past the last one. Returning a plain byte rather than an
+    /// `Option` keeps it in a register: as an `Option`, every call goes through memory, which
+    /// doubled the reader's WebAssembly size.
+    fn peek(&self) -> u8 {
+        self.src.get(self.pos).copied().unwrap_or(END)
     }
 
-    fn bump(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.pos = self.pos.saturating_add(1);
-        Some(b)
+    /// Consumes the next byte and returns it; at the end, consumes nothing and returns [`END`].
+    fn bump(&mut self) -> u8 {
+        let b = self.peek();
+        if self.pos < self.src.len() {
+            self.pos = self.pos.saturating_add(1);
+        }
+        b
     }
 
     fn eat(&mut self, byte: u8) -> bool {
-        let hit = self.peek() == Some(byte);
+        let hit = self.peek() == byte && byte != END;
         if hit {
             self.pos = self.pos.saturating_add(1);
         }
