@@ -16,13 +16,12 @@ pub(crate) struct Segments<'t> {
 /// Splits `token` at its two dots; refuses any other number of dots and empty segments.
 pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, Error> {
     let dot = |bytes: &[u8]| scan::position(bytes, |w| scan::has_byte(w, b'.'), |b| b == b'.');
-    let first = dot(token).ok_or(Error::Segments)?;
-    let (header, rest) = token.split_at_checked(first).ok_or(Error::Segments)?;
-    let rest = rest.get(1..).unwrap_or_default();
-    let second = dot(rest).ok_or(Error::Segments)?;
-    let (payload, rest) = rest.split_at_checked(second).ok_or(Error::Segments)?;
-    let signature = rest.get(1..).unwrap_or_default();
-    if header.is_empty() || payload.is_empty() || signature.is_empty() || dot(signature).is_some() {
+    // Without a dot, `dot` is the length: the split leaves nothing to skip a dot in.
+    let (header, rest) = token.split_at_checked(dot(token)).ok_or(Error::Segments)?;
+    let rest = rest.get(1..).ok_or(Error::Segments)?;
+    let (payload, rest) = rest.split_at_checked(dot(rest)).ok_or(Error::Segments)?;
+    let signature = rest.get(1..).ok_or(Error::Segments)?;
+    if header.is_empty() || payload.is_empty() || signature.is_empty() || dot(signature) != signature.len() {
         return Err(Error::Segments);
     }
     let signed_len = header.len().saturating_add(1).saturating_add(payload.len());

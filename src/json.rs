@@ -232,7 +232,10 @@ impl<'a> Reader<'a> {
                 |w| scan::has_byte(w, b'"') | scan::has_byte(w, b'\\') | scan::has_below(w, 0x20),
                 |b| b == b'"' || b == b'\\' || b < 0x20,
             );
-            self.pos = self.pos.saturating_add(stop.ok_or(JsonError::Syntax)?);
+            if stop == rest.len() {
+                return Err(JsonError::Syntax); // unterminated
+            }
+            self.pos = self.pos.saturating_add(stop);
             match self.bump() {
                 b'"' => break,
                 b'\\' => {

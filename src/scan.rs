@@ -15,10 +15,11 @@ pub(crate) const fn has_below(word: u64, bound: u8) -> u64 {
     word.wrapping_sub(ONES.wrapping_mul(bound as u64)) & !word & HIGHS
 }
 
-/// The index of the first byte of `bytes` for which `hit` holds. `word_hits` must be non-zero
-/// for a word (eight bytes, little-endian) exactly when one of its bytes is a hit; whole words
-/// without one are skipped in a few instructions.
-pub(crate) fn position(bytes: &[u8], word_hits: impl Fn(u64) -> u64, hit: impl Fn(u8) -> bool) -> Option<usize> {
+/// The index of the first byte of `bytes` for which `hit` holds, or `bytes.len()` when there is
+/// none (a plain index rather than an `Option`, which WebAssembly would return through memory).
+/// `word_hits` must be non-zero for a word (eight bytes, little-endian) exactly when one of its
+/// bytes is a hit; whole words without one are skipped in a few instructions.
+pub(crate) fn position(bytes: &[u8], word_hits: impl Fn(u64) -> u64, hit: impl Fn(u8) -> bool) -> usize {
     let mut skipped = 0usize;
     for chunk in bytes.chunks_exact(8) {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
@@ -27,8 +28,8 @@ pub(crate) fn position(bytes: &[u8], word_hits: impl Fn(u64) -> u64, hit: impl F
         }
         skipped = skipped.saturating_add(8);
     }
-    let rest = bytes.get(skipped..)?;
-    rest.iter().position(|&b| hit(b)).map(|at| at.saturating_add(skipped))
+    let rest = bytes.get(skipped..).unwrap_or_default();
+    rest.iter().position(|&b| hit(b)).map_or(bytes.len(), |at| at.saturating_add(skipped))
 }
 
 #[cfg(test)]
@@ -46,16 +47,16 @@ mod tests {
                 if at < len {
                     bytes[at] = b'.';
                 }
-                let want = (at < len).then_some(at);
+                let want = at;
                 assert_eq!(position(&bytes, |w| has_byte(w, b'.'), |b| b == b'.'), want, "{len} {at}");
             }
         }
         let all: Vec<u8> = (0..=255).collect();
         for bound in [0x20u8, 0x80] {
             let got = position(&all, |w| has_below(w, bound), |b| b < bound);
-            assert_eq!(got, Some(0));
+            assert_eq!(got, 0);
             let high: Vec<u8> = (bound..=255).chain(0..1).collect();
-            assert_eq!(position(&high, |w| has_below(w, bound), |b| b < bound), Some(high.len() - 1));
+            assert_eq!(position(&high, |w| has_below(w, bound), |b| b < bound), high.len() - 1);
         }
         for byte in 0..=255u8 {
             let word = u64::from_le_bytes([b'x', b'y', byte, 0xff, 0x80, b'"', b'\\', 0x1f]);
