@@ -17,6 +17,10 @@
 //!   runs cannot, so the ratio targets are read from this mode.
 //!
 //! `scripts/bench-report.py` runs both and prints the tables of benches/RESULTS.md.
+//!
+//! With the `bench-internals` feature (on by default in this crate), `parse-only` measures every
+//! step of `verify` but the signature (`Verifier::__bench_parse`), so that `pomerium-jwt` is
+//! about floor + parse-only.
 
 #![allow(missing_docs, unreachable_pub)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -235,6 +239,20 @@ fn contenders(f: &Fixture) -> Vec<(&'static str, Run<'_>)> {
         "pomerium-jwt-es256",
         Box::new(move || key.verify_es256(black_box(&f.signing_input), black_box(&f.signature)).is_ok()),
     ));
+
+    // Everything but the signature: split, base64url, header, key choice, claims, policy.
+    #[cfg(feature = "bench-internals")]
+    {
+        let verifier = Verifier::new(&f.keys, AUD);
+        let mut buffers = Box::new(Bufs::new());
+        list.push((
+            "parse-only",
+            Box::new(move || match verifier.__bench_parse(black_box(&f.token), now, &mut buffers) {
+                Ok(claims) => black_box(claims.groups.len()) == f.groups,
+                Err(_) => false,
+            }),
+        ));
+    }
 
     // This crate with precomputed tables for the key and the generator (`PrecomputedKey`).
     let precomputed = Verifier::new(&f.precomputed, AUD);

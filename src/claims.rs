@@ -4,7 +4,8 @@
 //! records where each known claim's string lies (index spans, no borrows). The second unescapes
 //! those strings in place: an escaped string is never shorter than its value, so each value fits
 //! inside its own escaped text and no scratch buffer is needed. Strings without escapes, nearly
-//! all of them, are not touched at all.
+//! all of them, are not touched at all. The payload stays UTF-8 throughout, so it is checked once
+//! more as a whole and every claim is a slice of it.
 
 use core::fmt;
 use core::ops::Range;
