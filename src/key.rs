@@ -8,6 +8,8 @@ pub(crate) mod jwk;
 pub(crate) mod pem;
 
 use p256::ecdsa::{Signature, VerifyingKey};
+use p256::elliptic_curve::point::AffineCoordinates;
+use p256::{AffinePoint, FieldBytes};
 use sha2::{Digest, Sha256};
 
 use crate::b64;
@@ -30,11 +32,21 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError::Invalid`] for any other length or prefix, or a point not on the curve.
     pub fn from_sec1(point: &[u8]) -> Result<Self, Error> {
-        let form_ok = matches!((point.len(), point.first()), (65, Some(4)) | (33, Some(2 | 3)));
-        if !form_ok {
-            return Err(KeyError::Invalid.into());
-        }
-        let key = VerifyingKey::from_sec1_bytes(point).map_err(|_| KeyError::Invalid)?;
+        let invalid = || Error::from(KeyError::Invalid);
+        let key = match (point.len(), point.first()) {
+            // Uncompressed: both coordinates in range and on the curve, as `p256`'s SEC1 parser
+            // checks them, but without its dispatch on the tag, so that point decompression is
+            // linked only where a compressed key can arrive (not for a JWK, whose points are
+            // always uncompressed).
+            (65, Some(4)) => {
+                let coordinate = |range| point.get(range).and_then(|c: &[u8]| FieldBytes::try_from(c).ok());
+                let (x, y) = coordinate(1..33).zip(coordinate(33..65)).ok_or_else(invalid)?;
+                let affine = Option::<AffinePoint>::from(AffinePoint::from_coordinates(&x, &y)).ok_or_else(invalid)?;
+                VerifyingKey::from_affine(affine).map_err(|_| invalid())?
+            }
+            (33, Some(2 | 3)) => VerifyingKey::from_sec1_bytes(point).map_err(|_| invalid())?,
+            _ => return Err(invalid()),
+        };
         Ok(PublicKey { key })
     }
 

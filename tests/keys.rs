@@ -97,4 +97,44 @@ fn sec1_forms() {
     let mut hybrid = point.clone();
     hybrid[0] = 6;
     assert_eq!(PublicKey::from_sec1(&hybrid), Err(KeyError::Invalid.into()));
+
+    // Uncompressed points are checked by the crate (coordinates below p, on the curve) rather
+    // than by p256's SEC1 parser: the verdicts must be p256's. The field prime p, as x or y, is
+    // out of range; p - y is the negated point, which is valid.
+    const P: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, //
+        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ];
+    let mut cases = vec![point.clone()];
+    for at in [1, 16, 32, 33, 48, 64] {
+        for bit in [0, 3, 7] {
+            let mut m = point.clone();
+            m[at] ^= 1 << bit;
+            cases.push(m);
+        }
+    }
+    let with = |range: std::ops::Range<usize>, value: &[u8]| {
+        let mut m = point.clone();
+        m[range].copy_from_slice(value);
+        m
+    };
+    // p - y, big-endian, with a borrow.
+    let mut negated_y = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(P[i]) - i16::from(point[33 + i]) - borrow;
+        (negated_y[i], borrow) = (d.rem_euclid(256) as u8, i16::from(d < 0));
+    }
+    cases.extend([with(1..33, &P), with(33..65, &P), with(33..65, &negated_y), with(1..65, &[0; 64])]);
+    let mut accepted = 0;
+    for case in &cases {
+        let ours = PublicKey::from_sec1(case);
+        let theirs = p256::ecdsa::VerifyingKey::from_sec1_bytes(case);
+        assert_eq!(ours.is_ok(), theirs.is_ok(), "{case:02x?}");
+        if let Err(e) = ours {
+            assert_eq!(e, KeyError::Invalid.into());
+        }
+        accepted += usize::from(ours.is_ok());
+    }
+    assert_eq!(accepted, 2, "the point and its negation");
 }
