@@ -34,9 +34,22 @@ pub extern "C" fn verify(len: usize) -> u32 {
     let (Some(signature), Some(message)) = (input.get(..64), input.get(64..64usize.saturating_add(len))) else {
         return 1;
     };
+    #[cfg(not(feature = "coordinates"))]
     let Ok(key) = VerifyingKey::from_sec1_bytes(&KEY) else { return 2 };
+    #[cfg(feature = "coordinates")]
+    let Ok(key) = from_coordinates(&KEY) else { return 2 };
     let Ok(signature) = Signature::from_slice(signature) else { return 1 };
     u32::from(key.verify(message, &signature).is_err())
+}
+
+/// The key from the coordinates of an uncompressed SEC1 point, checked to be on the curve.
+#[cfg(feature = "coordinates")]
+fn from_coordinates(point: &[u8; 65]) -> Result<VerifyingKey, ()> {
+    use p256::elliptic_curve::point::AffineCoordinates;
+    let coordinate = |range| point.get(range).and_then(|c: &[u8]| p256::FieldBytes::try_from(c).ok()).ok_or(());
+    let (x, y) = (coordinate(1..33)?, coordinate(33..65)?);
+    let affine = Option::<p256::AffinePoint>::from(p256::AffinePoint::from_coordinates(&x, &y)).ok_or(())?;
+    VerifyingKey::from_affine(affine).map_err(drop)
 }
 
 #[panic_handler]
