@@ -639,6 +639,9 @@ pub fn key_any_check(data: &[u8]) {
     let pem_like = data.windows(10).any(|w| w == b"-----BEGIN");
     if matches!((data.len(), data.first()), (33, Some(2 | 3)) | (65, Some(4))) && !pem_like {
         let sec1 = library(|| PublicKey::from_sec1(data));
+        // The crate checks uncompressed points itself: p256's parser must agree.
+        let p256 = p256::ecdsa::VerifyingKey::from_sec1_bytes(data);
+        assert_eq!(sec1.is_ok(), p256.is_ok(), "from_sec1 disagrees with p256");
         assert_eq!(sec1.ok().as_slice(), &added[..], "add_any disagrees with from_sec1");
     }
 }
