@@ -23,7 +23,7 @@ const CRIT: usize = 3;
 /// `alg`, then `crit`, then `typ`, then `kid`. `jku`, `x5u`, `jwk` and `x5c` are never followed:
 /// keys come only from the caller, so they are skipped like any other member.
 ///
-/// `json` is the decoded header, which the key id is unescaped in place in.
+/// The key id is unescaped in place, inside `json` (the decoded header), like the claims.
 pub(crate) fn parse(json: &mut [u8]) -> Result<Header<'_>, Error> {
     let fail = |reason| Error::Json { part: Part::Header, reason };
     let (mut alg_ok, mut crit, mut typ_ok, mut kid_ok) = (false, false, true, true);
@@ -72,7 +72,7 @@ pub(crate) fn parse(json: &mut [u8]) -> Result<Header<'_>, Error> {
 }
 
 /// `typ` is a media type, compared without regard to case (RFC 7515 §4.1.9).
-fn is_jwt(value: RawStr<'_>) -> Result<bool, crate::error::JsonError> {
+fn is_jwt(value: RawStr<'_>) -> Result<bool, JsonError> {
     let mut buf = [0u8; 8];
     Ok(value.unescape_into(&mut buf)?.is_some_and(|v| v.eq_ignore_ascii_case(b"JWT")))
 }
