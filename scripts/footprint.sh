@@ -3,7 +3,7 @@
 #   1. wasm32-unknown-unknown size of footprint/wasm-verify (a minimal cdylib exposing verify)
 #      beside footprint/wasm-p256 (only the bare p256 verify), both opt-level "z", LTO,
 #      panic = "abort", codegen-units = 1, stripped;
-#   2. thumbv7em-none-eabihf .text and .rodata of the no-alloc probe (probe/);
+#   2. thumbv7em-none-eabihf .text and .rodata of the no-alloc probe (footprint/device/);
 #   3. stack high-water of one verification beyond the caller's buffers (footprint/stack, by
 #      painting, on x86_64 in two profiles; and the wasm module's shadow stack, with node);
 #   4. size_of of the verifier, the key set and the buffers.
@@ -94,12 +94,12 @@ echo "JWKS one $(ratio "$j" "$c") ×."
 echo
 
 # 2. The no-alloc probe on a Cortex-M4F.
-build probe --release --manifest-path probe/Cargo.toml --target thumbv7em-none-eabihf
-probe=probe/target/thumbv7em-none-eabihf/release/probe
+build probe --release --manifest-path footprint/device/Cargo.toml --target thumbv7em-none-eabihf
+probe=footprint/device/target/thumbv7em-none-eabihf/release/probe
 sizer=size
 command -v size >/dev/null || sizer=llvm-size
 read -r text rodata < <("$sizer" -A "$probe" | awk '$1 == ".text" { t = $2 } $1 == ".rodata" { r = $2 } END { print t + 0, r + 0 }')
-echo "thumbv7em-none-eabihf, probe/ (JWKS import + verify + every claim; opt-level \"z\", LTO):"
+echo "thumbv7em-none-eabihf, footprint/device/ (JWKS import + verify + every claim; opt-level \"z\", LTO):"
 echo
 echo "| section | bytes |"
 echo "| --- | ---: |"
