@@ -308,7 +308,7 @@ fn is_header_stage(e: &Error) -> bool {
             | Error::UnsupportedAlgorithm
             | Error::CriticalHeader
             | Error::BadHeader(_)
-            | Error::UnknownKey
+            | Error::UnknownKey { .. }
     )
 }
 
@@ -354,11 +354,14 @@ pub fn header_json_check(data: &[u8]) {
                 "refused a good header with {e:?}: {:?}",
                 String::from_utf8_lossy(data)
             );
-            if e == Error::UnknownKey
+            if let Error::UnknownKey { kid: reported } = e
                 && let Json::Object(map) = &json
             {
                 let kid = str_member(map, "kid");
                 assert!(kid.is_some_and(|k| k != FUZZ_KID && k != "other"), "UnknownKey for kid {kid:?}");
+                // The error carries the token's kid (its first 64 bytes).
+                let kid = kid.unwrap_or_default().as_bytes();
+                assert_eq!(reported.map(|r| r.as_bytes().to_vec()), Some(kid[..kid.len().min(64)].to_vec()));
             }
         }
     }

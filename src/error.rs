@@ -39,8 +39,14 @@ pub enum Error {
     CriticalHeader,
     /// A header member has a value this crate refuses (`kid` not a string, `typ` not `"JWT"`).
     BadHeader(HeaderParam),
-    /// No key in the key set is a candidate for the token's `kid`.
-    UnknownKey,
+    /// No key in the key set is a candidate for the token's `kid`: a key set loaded before the
+    /// signing key rotated, or a token from another Pomerium. `kid` is the token's (absent when
+    /// the token has none and the set is empty), so an integration can decide to fetch the keys
+    /// again; it comes from an unverified token, so treat it as untrusted text.
+    UnknownKey {
+        /// The token's `kid`, unescaped.
+        kid: Option<UnknownKid>,
+    },
     /// The signature does not verify under any candidate key (or `r`/`s` is out of range).
     BadSignature,
     /// A required claim is absent.
@@ -76,10 +82,75 @@ pub enum Error {
     },
     /// `aud` neither is nor contains the configured audience.
     WrongAudience,
+    /// The verifier was configured with an empty audience, which no token should match (an unset
+    /// variable, most likely); refused before the token is read.
+    EmptyAudience,
     /// `iss` is not an accepted issuer.
     WrongIssuer,
     /// A key could not be imported.
     Key(KeyError),
+}
+
+/// The `kid` of a token for which the key set holds no key ([`Error::UnknownKey`]).
+///
+/// Kept inline so the error stays `Copy` and allocation-free: the first 64 bytes of the
+/// unescaped kid (all of a Pomerium kid, which is 64 hex digits) and its full length. It comes
+/// from a token whose signature was not checked: escape it before printing it anywhere.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct UnknownKid {
+    bytes: [u8; UnknownKid::KEPT],
+    len: usize,
+}
+
+impl UnknownKid {
+    /// How many bytes of a kid are kept.
+    pub const KEPT: usize = 64;
+
+    /// Keeps the first [`UnknownKid::KEPT`] bytes of `kid`, and its length.
+    pub fn new(kid: &[u8]) -> Self {
+        let mut bytes = [0; Self::KEPT];
+        let kept = kid.get(..Self::KEPT).unwrap_or(kid);
+        if let Some(out) = bytes.get_mut(..kept.len()) {
+            out.copy_from_slice(kept);
+        }
+        UnknownKid { bytes, len: kid.len() }
+    }
+
+    /// The kid's bytes, or its first [`UnknownKid::KEPT`] bytes when it is longer.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len.min(Self::KEPT)).unwrap_or_default()
+    }
+
+    /// The kid's full length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the kid is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether [`UnknownKid::as_bytes`] is the whole kid.
+    pub fn is_complete(&self) -> bool {
+        self.len <= Self::KEPT
+    }
+
+    /// Whether the kid is exactly `kid`.
+    pub fn is(&self, kid: &str) -> bool {
+        self.is_complete() && self.as_bytes() == kid.as_bytes()
+    }
+}
+
+impl fmt::Debug for UnknownKid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Escaped, and marked when cut: Debug output ends up in logs.
+        write!(f, "\"{}\"", self.as_bytes().escape_ascii())?;
+        if !self.is_complete() {
+            write!(f, "... ({} bytes)", self.len)?;
+        }
+        Ok(())
+    }
 }
 
 /// A fixed capacity that input tried to exceed.
@@ -277,7 +348,7 @@ impl fmt::Display for Error {
             Error::CriticalHeader => f.write_str("header has a crit member"),
             Error::BadHeader(HeaderParam::Kid) => f.write_str("header kid is not a string"),
             Error::BadHeader(HeaderParam::Typ) => f.write_str("header typ is not JWT"),
-            Error::UnknownKey => f.write_str("no key matches the token's kid"),
+            Error::UnknownKey { .. } => f.write_str("no key matches the token's kid"),
             Error::BadSignature => f.write_str("signature does not verify"),
             Error::MissingClaim(c) => write!(f, "required claim {} is missing", c.name()),
             Error::InvalidClaim(c) => write!(f, "claim {} has the wrong type or value", c.name()),
@@ -291,6 +362,7 @@ impl fmt::Display for Error {
                 write!(f, "token issued in the future at {iat} (now {now}, leeway {leeway}s)")
             }
             Error::WrongAudience => f.write_str("audience does not match"),
+            Error::EmptyAudience => f.write_str("the verifier's audience is empty"),
             Error::WrongIssuer => f.write_str("issuer does not match"),
             Error::Key(e) => write!(f, "key: {e}"),
         }

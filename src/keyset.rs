@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 
 use crate::b64;
 use crate::error::{Capacity, Error, KeyError};
-use crate::json::RawStr;
+use crate::json::{RawStr, unescape_pieces};
 use crate::key::der::{self, Contents};
 use crate::key::{Es256Key, PublicKey, jwk, pem};
 
@@ -15,6 +15,11 @@ type KidDigest = [u8; 32];
 struct Entry<K> {
     key: K,
     kid: Option<KidDigest>,
+    /// No earlier entry holds the same key: the one tried for a token without `kid`.
+    first: bool,
+    /// This entry has a kid, and another entry holds the same key without one: that entry is
+    /// tried instead, for every token.
+    covered: bool,
 }
 
 /// The keys tokens may be signed with: at most `N` of them, each with an optional `kid`.
@@ -22,8 +27,43 @@ struct Entry<K> {
 /// Keys are plain [`PublicKey`]s, or [`PrecomputedKey`](crate::PrecomputedKey)s made from them
 /// with [`KeySet::precompute`].
 ///
+/// **`N` bounds the work of a forged token.** A token is checked against every key that may have
+/// signed it (SPEC §3: the keys with its `kid` and the keys without one; every key when it has no
+/// `kid`), one ECDSA verification each, so one token costs at most `N` verifications. Keep `N`
+/// near the number of keys you really have (Pomerium publishes one, two while its signing key
+/// rotates). Each key is stored, and tried, once: loading the same key again with the same kid,
+/// or with any kid once it is there without one, changes nothing and uses no capacity.
+///
 /// Every `add_*` method reads one input format and adds all the keys in it, or none: if any part
-/// of the input is refused, the set is left as it was. Each returns how many keys it added.
+/// of the input is refused, the set is left as it was. Each returns how many usable keys the input
+/// held, counting those the set already had.
+///
+/// # Keys that rotate
+/// A set can be emptied with [`KeySet::clear`] and filled again, but while a service runs the
+/// safer pattern is build-and-swap: read the new key file into a fresh set, and only when that
+/// succeeded replace the set your verifiers borrow (behind an `Arc`, a lock or an atomic
+/// pointer). A fetch that fails or yields no key then never leaves the service without keys.
+///
+/// ```
+/// use pomerium_jwt::KeySet;
+///
+/// let old = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"old","x":"_CkO2h6wtGcW6I9aOd6jG0noi3ns__FS6kNvZaY4guU","y":"uL7EL5OPabgOgttrdNVdngrbMggnqtJVFP6ydkubdI4"}]}"#;
+/// let mut in_use: KeySet = KeySet::new();
+/// in_use.add_jwks(old)?;
+///
+/// // A refresh: the same document again. Nothing is stored twice.
+/// let mut fresh: KeySet = KeySet::new();
+/// fresh.add_jwks(old)?;
+/// fresh.add_jwks(old)?;
+/// assert_eq!(fresh.len(), 1);
+///
+/// // Only a set that loaded replaces the one in use.
+/// if !fresh.is_empty() {
+///     in_use = fresh;
+/// }
+/// assert_eq!(in_use.len(), 1);
+/// # Ok::<(), pomerium_jwt::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct KeySet<const N: usize = 4, K = PublicKey> {
     entries: heapless::Vec<Entry<K>, N>,
@@ -51,6 +91,11 @@ impl<const N: usize, K: Es256Key> KeySet<N, K> {
         self.entries.is_empty()
     }
 
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// The keys, in the order they were added.
     pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.entries.iter().map(|e| &e.key)
@@ -59,40 +104,66 @@ impl<const N: usize, K: Es256Key> KeySet<N, K> {
     /// Adds `key`, selected for tokens whose header `kid` equals `kid`, or for every token when
     /// `kid` is `None`.
     ///
+    /// A key already in the set is not stored again (see [`KeySet`]).
+    ///
     /// # Errors
     /// [`Capacity::Keys`] when the set is full.
     pub fn insert(&mut self, key: K, kid: Option<&str>) -> Result<(), Error> {
         let kid = kid.map(|kid| Sha256::digest(kid.as_bytes()).into());
-        self.push(Entry { key, kid })
+        self.push(key, kid)
     }
 
-    /// The keys to try for a token: those whose kid equals the token's, and those without kid;
-    /// every key when the token has no kid.
+    /// The keys to try for a token, each once: those whose kid equals the token's, and those
+    /// without kid; every key when the token has no kid.
     pub(crate) fn candidates(&self, kid: Option<&[u8]>) -> impl Iterator<Item = &K> {
         let wanted: Option<KidDigest> = kid.map(|kid| Sha256::digest(kid).into());
         self.entries
             .iter()
             .filter(move |e| match (wanted, e.kid) {
-                (Some(wanted), Some(have)) => wanted == have,
-                _ => true,
+                (Some(wanted), Some(have)) => wanted == have && !e.covered,
+                (Some(_), None) => true,
+                (None, _) => e.first,
             })
             .map(|e| &e.key)
     }
 
-    fn push(&mut self, entry: Entry<K>) -> Result<(), Error> {
-        self.entries.push(entry).map_err(|_| Error::Capacity(Capacity::Keys))
+    /// Adds `key` unless an entry already covers it (the same key with the same kid, or without
+    /// kid); a new entry without kid covers the earlier ones with the same key.
+    fn push(&mut self, key: K, kid: Option<KidDigest>) -> Result<(), Error> {
+        let public = *key.public_key();
+        let mut first = true;
+        for have in self.entries.iter().filter(|e| *e.key.public_key() == public) {
+            if have.kid.is_none() || have.kid == kid {
+                return Ok(());
+            }
+            first = false;
+        }
+        self.entries.push(Entry { key, kid, first, covered: false }).map_err(|_| Error::Capacity(Capacity::Keys))?;
+        if kid.is_none() {
+            self.entries
+                .iter_mut()
+                .filter(|e| e.kid.is_some() && *e.key.public_key() == public)
+                .for_each(|e| e.covered = true);
+        }
+        Ok(())
     }
 
-    /// Runs `add`; on failure, removes whatever it added.
-    fn all_or_nothing(&mut self, add: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<usize, Error> {
+    /// Runs `add`, which returns how many keys it read; on failure, removes whatever it added.
+    fn all_or_nothing(&mut self, add: impl FnOnce(&mut Self) -> Result<usize, Error>) -> Result<usize, Error> {
         let before = self.entries.len();
-        match add(self) {
-            Ok(()) => Ok(self.entries.len().saturating_sub(before)),
-            Err(e) => {
-                self.entries.truncate(before);
-                Err(e)
+        add(self).inspect_err(|_| {
+            self.entries.truncate(before);
+            // A removed entry without kid may have covered earlier ones.
+            for i in 0..self.entries.len() {
+                let Some(e) = self.entries.get(i) else { continue };
+                let public = *e.key.public_key();
+                let covered =
+                    e.kid.is_some() && self.entries.iter().any(|o| o.kid.is_none() && *o.key.public_key() == public);
+                if let Some(e) = self.entries.get_mut(i) {
+                    e.covered = covered;
+                }
             }
-        }
+        })
     }
 }
 
@@ -107,8 +178,9 @@ impl<const N: usize> KeySet<N, PublicKey> {
         mut convert: impl FnMut(&PublicKey) -> Result<K, Error>,
     ) -> Result<KeySet<N, K>, Error> {
         let mut converted = KeySet::new();
-        for entry in &self.entries {
-            converted.push(Entry { key: convert(&entry.key)?, kid: entry.kid })?;
+        for e in &self.entries {
+            let entry = Entry { key: convert(&e.key)?, kid: e.kid, first: e.first, covered: e.covered };
+            converted.entries.push(entry).map_err(|_| Error::Capacity(Capacity::Keys))?;
         }
         Ok(converted)
     }
@@ -142,7 +214,7 @@ impl<const N: usize> KeySet<N, PublicKey> {
     /// [`Error::Json`] for malformed JSON, or [`Capacity::Keys`].
     pub fn add_jwk(&mut self, json: &[u8]) -> Result<usize, Error> {
         let (key, kid) = jwk::read_single(json)?;
-        self.push(Entry { key, kid: kid.map(digest_kid) }).map(|()| 1)
+        self.push(key, kid.map(digest_kid)).map(|()| 1)
     }
 
     /// Adds the P-256 signing keys of a JWKS `{"keys": [...]}`, skipping other members.
@@ -153,7 +225,14 @@ impl<const N: usize> KeySet<N, PublicKey> {
     /// [`KeyError::PrivateKey`] when a member has private key material, [`KeyError::Jwk`] when
     /// there is no `keys` array, [`Error::Json`] for malformed JSON, or [`Capacity::Keys`].
     pub fn add_jwks(&mut self, json: &[u8]) -> Result<usize, Error> {
-        self.all_or_nothing(|set| jwk::read_set(json, |key, kid| set.push(Entry { key, kid: kid.map(digest_kid) })))
+        self.all_or_nothing(|set| {
+            let mut read = 0usize;
+            jwk::read_set(json, |key, kid| {
+                read = read.saturating_add(1);
+                set.push(key, kid.map(digest_kid))
+            })?;
+            Ok(read)
+        })
     }
 
     /// Adds the keys of every PEM block in `text`: `PUBLIC KEY` and `CERTIFICATE` blocks,
@@ -171,7 +250,7 @@ impl<const N: usize> KeySet<N, PublicKey> {
             return Err(KeyError::UnknownFormat.into());
         }
         self.all_or_nothing(|set| {
-            let (mut added, mut skipped) = (false, false);
+            let (mut read, mut skipped) = (0usize, false);
             for block in pem::blocks(text) {
                 let block = block?;
                 let expected = match block.label {
@@ -197,10 +276,10 @@ impl<const N: usize> KeySet<N, PublicKey> {
                 }
                 match set.add_der(der) {
                     Err(Error::Key(KeyError::Unsupported)) => skipped = true,
-                    other => added |= other? > 0,
+                    other => read = read.saturating_add(other?),
                 }
             }
-            if skipped && !added { Err(KeyError::Unsupported.into()) } else { Ok(()) }
+            if skipped && read == 0 { Err(KeyError::Unsupported.into()) } else { Ok(read) }
         })
     }
 
@@ -243,10 +322,8 @@ impl<const N: usize> KeySet<N, PublicKey> {
 
 /// The SHA-256 of a kid's unescaped value (already checked to unescape).
 fn digest_kid(kid: RawStr<'_>) -> KidDigest {
-    if !kid.escaped {
-        return Sha256::digest(kid.raw).into();
-    }
     let mut hash = Sha256::new();
-    kid.unescaped().flatten().for_each(|byte| hash.update([byte]));
+    // Already checked: an error here cannot happen, and would only leave the digest short.
+    let _checked = unescape_pieces(kid.raw, |piece| hash.update(piece));
     hash.finalize().into()
 }

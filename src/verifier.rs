@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::b64::{self, DecodeError};
 use crate::claims::{self, Claims, Span};
 use crate::compact;
-use crate::error::{Error, Part};
+use crate::error::{Error, Part, UnknownKid};
 use crate::header;
 use crate::key::{Es256Key, PublicKey, es256_signature};
 use crate::keyset::KeySet;
@@ -62,7 +62,8 @@ pub struct Verifier<'a, const KEYS: usize = 4, K = PublicKey> {
 
 impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
     /// A verifier for tokens signed by one of `keys` for `audience` (the route's host, as
-    /// Pomerium writes it in `aud`). The issuer defaults to what Pomerium writes for that
+    /// Pomerium writes it in `aud`; an empty audience fails every verification with
+    /// [`Error::EmptyAudience`]). The issuer defaults to what Pomerium writes for that
     /// audience (the audience itself, `https://<audience>/`, or `pomerium-proxy`); the leeway to
     /// [`DEFAULT_LEEWAY`].
     pub const fn new(keys: &'a KeySet<KEYS, K>, audience: &'a str) -> Self {
@@ -99,12 +100,12 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
     /// Every step of [`Verifier::verify`] but the signature check (its range check, the SHA-256
     /// of the signing input, the ECDSA verification), for `benches/verify.rs`.
     ///
-    /// **Not an API: it accepts forged tokens.** Compiled only with the `bench-internals`
-    /// feature.
+    /// **Not an API: it accepts forged tokens.** Compiled only under `--cfg pomerium_jwt_bench`,
+    /// a rustc flag the benchmarks set, never a Cargo feature a dependent could enable.
     ///
     /// # Errors
     /// As [`Verifier::verify`], except [`Error::BadSignature`].
-    #[cfg(feature = "bench-internals")]
+    #[cfg(pomerium_jwt_bench)]
     #[doc(hidden)]
     pub fn __bench_parse<'b, const TOKEN: usize, const GROUPS: usize>(
         &self,
@@ -122,6 +123,9 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
         now: UnixTime,
         buffers: &'b mut Buffers<TOKEN, GROUPS>,
     ) -> Result<Claims<'b>, Error> {
+        if self.policy.audience.is_empty() {
+            return Err(Error::EmptyAudience);
+        }
         if token.len() > TOKEN {
             return Err(Error::TokenTooLarge { len: token.len(), max: TOKEN });
         }
@@ -130,12 +134,15 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
         // Decoding only turns text into bytes; the payload is not read until the signature holds.
         let too_large = Error::TokenTooLarge { len: token.len(), max: TOKEN };
         let (header, payload) = decode_pair(segments.header, segments.payload, &mut buffers.decoded, too_large)?;
-        let signature = decode_signature(segments.signature)?;
+        // The header decides first: an RS256 token (Pomerium with an RSA signing key) is
+        // reported as the wrong algorithm, not as a 256-byte signature.
+        let signature = decode_signature(segments.signature);
         let header = header::parse(header)?;
+        let signature = signature?;
 
         let mut candidates = self.keys.candidates(header.kid).peekable();
         if candidates.peek().is_none() {
-            return Err(Error::UnknownKey);
+            return Err(Error::UnknownKey { kid: header.kid.map(UnknownKid::new) });
         }
         if SIGNATURE {
             let digest: [u8; 32] = Sha256::digest(segments.signing_input).into();

@@ -29,7 +29,7 @@ pub fn kind(error: &Error) -> &'static str {
         Error::UnsupportedAlgorithm => "unsupported_alg",
         Error::CriticalHeader => "crit",
         Error::BadHeader(_) => "bad_header",
-        Error::UnknownKey => "unknown_key",
+        Error::UnknownKey { .. } => "unknown_key",
         Error::BadSignature => "bad_signature",
         Error::Expired { .. } => "expired",
         Error::NotYetValid { .. } => "not_yet_valid",

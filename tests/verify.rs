@@ -2,8 +2,14 @@
 
 use crate::common::*;
 use pomerium_jwt::{
-    Audience, Buffers, Capacity, Claim, Error, HeaderParam, JsonError, KeySet, Part, UnixTime, Verifier,
+    Audience, Buffers, Capacity, Claim, Error, HeaderParam, JsonError, KeySet, Part, PublicKey, UnixTime, UnknownKid,
+    Verifier,
 };
+
+/// The error for a token whose kid is `key`'s Pomerium kid, when the set has no key for it.
+fn unknown(key: &PublicKey) -> Error {
+    Error::UnknownKey { kid: Some(UnknownKid::new(key.pomerium_kid().as_bytes())) }
+}
 
 fn verify(token: &str) -> Result<(), Error> {
     verify_with(token, |v| v)
@@ -149,7 +155,7 @@ fn key_choice_follows_kid() {
     // The kid names a key outside the set: unknown, even though a key with another kid exists.
     let mut only_two = KeySet::<4>::new();
     only_two.insert(two, Some(two.pomerium_kid().as_str())).unwrap();
-    assert_eq!(Verifier::new(&only_two, AUD).verify(&token_one, now, &mut buffers).map(drop), Err(Error::UnknownKey));
+    assert_eq!(Verifier::new(&only_two, AUD).verify(&token_one, now, &mut buffers).map(drop), Err(unknown(&one)));
     // A token without kid tries every key.
     assert_eq!(Verifier::new(&only_two, AUD).verify(&no_kid, now, &mut buffers).map(drop), Err(Error::BadSignature));
 
@@ -164,7 +170,7 @@ fn key_choice_follows_kid() {
     empty_kid.insert(one, Some("")).unwrap();
     let token_empty = sign(1, r#"{"alg":"ES256","kid":""}"#, &claims(""));
     assert!(Verifier::new(&empty_kid, AUD).verify(&token_empty, now, &mut buffers).is_ok());
-    assert_eq!(Verifier::new(&empty_kid, AUD).verify(&token_one, now, &mut buffers).map(drop), Err(Error::UnknownKey));
+    assert_eq!(Verifier::new(&empty_kid, AUD).verify(&token_one, now, &mut buffers).map(drop), Err(unknown(&one)));
 
     // Kids compare unescaped.
     let kid = one.pomerium_kid();
@@ -173,7 +179,120 @@ fn key_choice_follows_kid() {
     assert!(Verifier::new(&rotation, AUD).verify(&escaped, now, &mut buffers).is_ok());
 
     let empty = KeySet::<4>::new();
-    assert_eq!(Verifier::new(&empty, AUD).verify(&no_kid, now, &mut buffers).map(drop), Err(Error::UnknownKey));
+    assert_eq!(
+        Verifier::new(&empty, AUD).verify(&no_kid, now, &mut buffers).map(drop),
+        Err(Error::UnknownKey { kid: None })
+    );
+}
+
+/// Every key is tried at most once per token, whatever was loaded twice: counted through a
+/// signature that no key verifies, with each key's verification observed by its kid mapping.
+#[test]
+fn each_key_is_stored_and_tried_once() {
+    let one = public_key(1);
+    let two = public_key(2);
+    let kid_one = one.pomerium_kid();
+
+    // The same key, same kid, three times: one entry, no capacity used.
+    let mut set = KeySet::<2>::new();
+    for _ in 0..3 {
+        set.insert(one, Some(kid_one.as_str())).unwrap();
+    }
+    assert_eq!(set.len(), 1);
+    set.insert(two, None).unwrap();
+    assert_eq!(set.len(), 2);
+    // Full, but a key it has is still accepted as a no-op; a new one is not.
+    assert_eq!(set.insert(two, None), Ok(()));
+    assert_eq!(set.insert(one, Some("another kid")), Err(Error::Capacity(Capacity::Keys)));
+
+    // A keyed copy of a key that is already there without kid adds nothing.
+    let mut set = KeySet::<4>::new();
+    set.insert(one, None).unwrap();
+    set.insert(one, Some(kid_one.as_str())).unwrap();
+    assert_eq!(set.len(), 1);
+
+    // The same key under two kids, then without kid: each token still finds it once.
+    let mut set = KeySet::<4>::new();
+    set.insert(one, Some("a")).unwrap();
+    set.insert(one, Some("b")).unwrap();
+    assert_eq!(set.len(), 2);
+    set.insert(one, None).unwrap();
+    assert_eq!(set.len(), 3);
+    let now = UnixTime::from_secs(NOW);
+    let mut buffers: Buffers = Buffers::new();
+    for header in [
+        r#"{"alg":"ES256","kid":"a"}"#,
+        r#"{"alg":"ES256","kid":"b"}"#,
+        r#"{"alg":"ES256","kid":"c"}"#,
+        r#"{"alg":"ES256"}"#,
+    ] {
+        let token = sign(1, header, &claims(""));
+        assert!(Verifier::new(&set, AUD).verify(&token, now, &mut buffers).is_ok(), "{header}");
+    }
+}
+
+/// A refresh that reads the same JWKS again stores nothing new: Pomerium's rotation document
+/// (two keys) loaded eleven times still takes two entries.
+#[test]
+fn refreshing_the_same_jwks_never_fills_the_set() {
+    let jwks = std::fs::read("tests/data/python/jwks-rotation.json").unwrap();
+    let mut set = KeySet::<4>::new();
+    let read = set.add_any(&jwks, &mut vec![0; jwks.len() * 2 + 64]).unwrap();
+    assert!(read >= 1);
+    let stored = set.len();
+    for _ in 0..10 {
+        assert_eq!(set.add_any(&jwks, &mut vec![0; jwks.len() * 2 + 64]), Ok(read));
+    }
+    assert_eq!(set.len(), stored);
+
+    // clear, then load again: the set is as new.
+    set.clear();
+    assert!(set.is_empty());
+    assert_eq!(set.add_any(&jwks, &mut vec![0; jwks.len() * 2 + 64]), Ok(read));
+    assert_eq!(set.len(), stored);
+}
+
+/// A file that fails half-way leaves the set as it was, including which keys cover which.
+#[test]
+fn a_refused_file_leaves_the_set_as_it_was() {
+    let one = public_key(1);
+    let mut set = KeySet::<4>::new();
+    set.insert(one, Some("a")).unwrap();
+    // A JWKS whose first member is key one without kid (it would cover "a"), then a broken one.
+    let point = one.to_sec1_uncompressed();
+    let good = format!(r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#, b64(&point[1..33]), b64(&point[33..]));
+    let broken = format!(r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#, b64(&point[1..33]), b64(&point[1..33]));
+    let jwks = format!(r#"{{"keys":[{good},{broken}]}}"#);
+    assert!(set.add_jwks(jwks.as_bytes()).is_err());
+    assert_eq!(set.len(), 1);
+    // Key one under kid "a" must still be tried for kid "a".
+    let token = sign(1, r#"{"alg":"ES256","kid":"a"}"#, &claims(""));
+    let mut buffers: Buffers = Buffers::new();
+    assert!(Verifier::new(&set, AUD).verify(&token, UnixTime::from_secs(NOW), &mut buffers).is_ok());
+}
+
+#[test]
+fn an_empty_audience_is_refused_before_anything_else() {
+    let set = keyset(1);
+    let mut buffers: Buffers = Buffers::new();
+    let now = UnixTime::from_secs(NOW);
+    // A token whose aud is "" would otherwise match it.
+    let token = signed_claims(r#"{"iss":"pomerium-proxy","aud":"","exp":1700000300,"iat":1700000000}"#);
+    assert_eq!(Verifier::new(&set, "").verify(&token, now, &mut buffers).map(drop), Err(Error::EmptyAudience));
+    assert_eq!(Verifier::new(&set, "").verify("x", now, &mut buffers).map(drop), Err(Error::EmptyAudience));
+}
+
+/// Pomerium with an RSA signing key signs RS256: the algorithm is what is reported, not the
+/// 256-byte signature; so for any other alg with a signature of the wrong size.
+#[test]
+fn a_wrong_alg_is_reported_before_the_signature_length() {
+    for (alg, sig_len) in [("RS256", 256), ("RS256", 512), ("HS256", 32), ("ES384", 96), ("none", 0), ("PS256", 256)] {
+        let header = b64(format!(r#"{{"alg":"{alg}","kid":"k","typ":"JWT"}}"#).as_bytes());
+        let payload = b64(claims("").as_bytes());
+        let sig = if sig_len == 0 { "AA".to_owned() } else { b64(&vec![7u8; sig_len]) };
+        let token = format!("{header}.{payload}.{sig}");
+        assert_eq!(verify(&token), Err(Error::UnsupportedAlgorithm), "{alg}");
+    }
 }
 
 #[test]
@@ -292,7 +411,11 @@ fn rejections() {
             Err(Error::BadSignature),
         ),
         ("payload changed", format!("{h}.{}.{s}", b64(claims(r#""admin":true"#).as_bytes())), Err(Error::BadSignature)),
-        ("unknown kid", sign(1, r#"{"alg":"ES256","kid":"other"}"#, &claims("")), Err(Error::UnknownKey)),
+        (
+            "unknown kid",
+            sign(1, r#"{"alg":"ES256","kid":"other"}"#, &claims("")),
+            Err(Error::UnknownKey { kid: Some(UnknownKid::new(b"other")) }),
+        ),
         // §4 JSON
         ("payload array", signed_claims("[]"), payload(JsonError::NotObject)),
         ("BOM", signed_claims(&format!("\u{feff}{}", claims(""))), payload(JsonError::NotObject)),
@@ -479,4 +602,36 @@ fn buffers_are_reusable_and_claims_do_not_leak_between_calls() {
 
 fn claims_with_bad_exp() -> String {
     format!(r#"{{"aud":"{AUD}","exp":"soon","iat":{IAT},"iss":"{AUD}"}}"#)
+}
+
+/// The forged header of the review: 127 long names that differ only before a final escape.
+/// Duplicate detection over it is linear now (benches/verify.rs, group `adversarial`, measures
+/// it); here, its verdicts: no duplicate, so the signature decides; and a repeat of the first
+/// name spelled with escapes at the end is still found.
+#[test]
+fn long_escaped_member_names_are_compared_exactly() {
+    let names: Vec<String> = (0..127).map(|i| format!("{}{i:04}\\u0061", "a".repeat(1000))).collect();
+    let members: Vec<String> = names.iter().map(|n| format!(r#""{n}":0"#)).collect();
+    let header = format!(r#"{{"alg":"ES256",{}}}"#, members.join(","));
+    let token = format!("{}.{}.{}", b64(header.as_bytes()), b64(b"{}"), b64(&[1u8; 64]));
+    let mut buffers: Box<Buffers<{ 1 << 18 }, 16>> = Box::new(Buffers::new());
+    let set = keyset(1);
+    let verifier = Verifier::new(&set, AUD);
+    assert_eq!(verifier.verify(&token, UnixTime::from_secs(NOW), &mut buffers).map(drop), Err(Error::BadSignature));
+
+    // The first name again, its last character escaped differently: a duplicate.
+    let again = format!("{}0000\\u0061", "a".repeat(999) + "\\u0061");
+    let header = format!(r#"{{"alg":"ES256",{},"{again}":1}}"#, members[..126].join(","));
+    let token = format!("{}.{}.{}", b64(header.as_bytes()), b64(b"{}"), b64(&[1u8; 64]));
+    assert_eq!(
+        verifier.verify(&token, UnixTime::from_secs(NOW), &mut buffers).map(drop),
+        Err(Error::Json { part: Part::Header, reason: JsonError::DuplicateMember })
+    );
+    // 128 members fit; a 129th is a capacity error, not a syntax one.
+    let header = format!(r#"{{"alg":"ES256",{},"x":1,"y":2}}"#, members.join(","));
+    let token = format!("{}.{}.{}", b64(header.as_bytes()), b64(b"{}"), b64(&[1u8; 64]));
+    assert_eq!(
+        verifier.verify(&token, UnixTime::from_secs(NOW), &mut buffers).map(drop),
+        Err(Error::Capacity(Capacity::Members))
+    );
 }

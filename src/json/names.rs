@@ -1,42 +1,177 @@
 //! Duplicate member names in one object, compared after unescaping (`"\u0061ud"` is `"aud"`).
+//!
+//! Each name is reduced to a 16-byte key once, as it is read: a name of up to 15 bytes (nearly
+//! every real one) is its own key, with its length in the last byte; a longer name is the first
+//! 15 bytes of its SHA-256, marked `0xFF` in the last byte. A new name is then compared with the
+//! earlier ones by key only, so an object costs one pass over each name (one unescaping, at most
+//! one hash) plus at most `MAX_MEMBERS² / 2` comparisons of 16 bytes: linear in the token.
+//! Comparing the names themselves, as this module once did, let a forged header of long names
+//! that differ only in their last, escaped byte cost 127 walks of every name, before any
+//! signature is checked. Two different long names share a key only through a SHA-256 collision
+//! (2^60 work at the least, for 120 bits), and the token is then refused, never accepted.
 
-use super::RawStr;
+use sha2::{Digest, Sha256};
+
+use super::{RawStr, unescape_pieces};
 use crate::error::{Capacity, Error, JsonError, Part};
 
 /// How many member names one object may have; real tokens have about a dozen.
 pub const MAX_MEMBERS: usize = 128;
 
+/// A member name reduced to a fixed size (see the module docs).
+type NameKey = [u8; 16];
+
+/// The longest name that is its own key.
+const SHORT: usize = 15;
+/// The last byte of the key of a longer name; a short name's length is at most [`SHORT`].
+const HASHED: u8 = 0xFF;
+
 /// The member names seen so far in one object.
-pub(crate) struct MemberNames<'a> {
-    names: [&'a [u8]; MAX_MEMBERS],
-    /// Whether each name holds escape sequences.
-    escaped: [bool; MAX_MEMBERS],
+pub(crate) struct MemberNames {
+    keys: [NameKey; MAX_MEMBERS],
     len: usize,
     part: Part,
 }
 
-impl<'a> MemberNames<'a> {
+impl MemberNames {
     pub(crate) fn new(part: Part) -> Self {
-        MemberNames { names: [&[]; MAX_MEMBERS], escaped: [false; MAX_MEMBERS], len: 0, part }
+        MemberNames { keys: [[0; 16]; MAX_MEMBERS], len: 0, part }
     }
 
     /// Records `name`; fails if the object already had it (after unescaping), if the name holds
     /// a lone surrogate, or if the object has more members than can be tracked.
-    pub(crate) fn insert(&mut self, name: RawStr<'a>) -> Result<(), Error> {
-        let json = |reason| Error::Json { part: self.part, reason };
-        if name.escaped {
-            name.check_unescapes().map_err(json)?;
+    pub(crate) fn insert(&mut self, name: RawStr<'_>) -> Result<(), Error> {
+        let key = name_key(name).map_err(|reason| Error::Json { part: self.part, reason })?;
+        let seen = self.keys.get(..self.len).unwrap_or_default();
+        if seen.contains(&key) {
+            return Err(Error::Json { part: self.part, reason: JsonError::DuplicateMember });
         }
-        for (&raw, &escaped) in self.names.iter().zip(&self.escaped).take(self.len) {
-            let seen = RawStr { raw, start: 0, escaped };
-            if seen.eq_raw(&name).map_err(json)? {
-                return Err(json(JsonError::DuplicateMember));
-            }
-        }
-        let full = Error::Capacity(Capacity::Members);
-        *self.names.get_mut(self.len).ok_or(full)? = name.raw;
-        *self.escaped.get_mut(self.len).ok_or(full)? = name.escaped;
+        *self.keys.get_mut(self.len).ok_or(Error::Capacity(Capacity::Members))? = key;
         self.len = self.len.saturating_add(1);
         Ok(())
+    }
+}
+
+/// The key of a name: its unescaped bytes if they fit, else a digest of them.
+fn name_key(name: RawStr<'_>) -> Result<NameKey, JsonError> {
+    let mut key = Key::default();
+    if name.escaped {
+        unescape_pieces(name.raw, |piece| key.push(piece))?;
+    } else {
+        key.push(name.raw);
+    }
+    Ok(key.finish())
+}
+
+/// A key being built from a name's pieces: bytes kept while the name is short, a running hash
+/// once it is not.
+#[derive(Default)]
+struct Key {
+    short: NameKey,
+    len: usize,
+    long: Option<Sha256>,
+}
+
+impl Key {
+    fn push(&mut self, piece: &[u8]) {
+        if let Some(hash) = &mut self.long {
+            hash.update(piece);
+            return;
+        }
+        let end = self.len.saturating_add(piece.len());
+        match self.short.get_mut(self.len..end).filter(|_| end <= SHORT) {
+            Some(slot) => {
+                slot.copy_from_slice(piece);
+                self.len = end;
+            }
+            None => {
+                let mut hash = Sha256::new();
+                hash.update(self.short.get(..self.len).unwrap_or_default());
+                hash.update(piece);
+                self.long = Some(hash);
+            }
+        }
+    }
+
+    fn finish(self) -> NameKey {
+        let (mut key, tag) = match self.long {
+            Some(hash) => {
+                let digest: [u8; 32] = hash.finalize().into();
+                let mut key = [0; 16];
+                key.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+                (key, HASHED)
+            }
+            // At most SHORT, so it fits a byte and differs from HASHED.
+            None => (self.short, u8::try_from(self.len).unwrap_or(HASHED)),
+        };
+        if let Some(last) = key.last_mut() {
+            *last = tag;
+        }
+        key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::string::String;
+
+    fn key(raw: &str) -> Result<NameKey, JsonError> {
+        name_key(RawStr { raw: raw.as_bytes(), start: 0, escaped: raw.contains('\\') })
+    }
+
+    #[test]
+    fn keys_are_equal_exactly_when_unescaped_names_are() {
+        let long = "a".repeat(40);
+        let names = [
+            String::new(),
+            "a".into(),
+            "aud".into(),
+            "au".into(),
+            "a".repeat(15),
+            "a".repeat(16),
+            "a".repeat(64),
+            "a".repeat(65),
+            long.clone(),
+            std::format!("{long}b"),
+            "\0".into(),
+            "\0\0".into(),
+        ];
+        for (i, a) in names.iter().enumerate() {
+            for (j, b) in names.iter().enumerate() {
+                assert_eq!(key(a) == key(b), i == j, "{a:?} {b:?}");
+            }
+        }
+        // Escaped spellings give the key of the unescaped name, short or long, at any split.
+        assert_eq!(key(r"\u0061ud"), key("aud"));
+        assert_eq!(key(r"\u0000"), key("\0"));
+        for at in [0, 14, 15, 16, 39, 63, 64] {
+            let escaped = std::format!("{}\\u0061{}", &"a".repeat(at), "a".repeat(80 - at));
+            assert_eq!(key(&escaped), key(&"a".repeat(81)), "{at}");
+        }
+        assert_eq!(key(r"\ud800"), Err(JsonError::LoneSurrogate));
+    }
+
+    #[test]
+    fn duplicates_and_capacity() {
+        let mut names = MemberNames::new(Part::Payload);
+        let raw = |s: &'static str| RawStr { raw: s.as_bytes(), start: 0, escaped: s.contains('\\') };
+        names.insert(raw("aud")).unwrap();
+        let dup = Err(Error::Json { part: Part::Payload, reason: JsonError::DuplicateMember });
+        assert_eq!(names.insert(raw(r"\u0061ud")), dup);
+        assert_eq!(
+            names.insert(raw(r"\ud800")),
+            Err(Error::Json { part: Part::Payload, reason: JsonError::LoneSurrogate })
+        );
+
+        let mut names = MemberNames::new(Part::Header);
+        let all: std::vec::Vec<String> =
+            (0..=MAX_MEMBERS).map(|i| std::format!("member-{i:04}-{}", "x".repeat(i))).collect();
+        for name in &all[..MAX_MEMBERS] {
+            names.insert(RawStr { raw: name.as_bytes(), start: 0, escaped: false }).unwrap();
+        }
+        let last = RawStr { raw: all[MAX_MEMBERS].as_bytes(), start: 0, escaped: false };
+        assert_eq!(names.insert(last), Err(Error::Capacity(Capacity::Members)));
     }
 }
