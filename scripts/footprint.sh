@@ -3,7 +3,7 @@
 #   1. wasm32-unknown-unknown size of footprint/wasm-verify (a minimal cdylib exposing verify)
 #      beside footprint/wasm-p256 (only the bare p256 verify), both opt-level "z", LTO,
 #      panic = "abort", codegen-units = 1, stripped;
-#   2. thumbv7em-none-eabihf .text and .rodata of the no-alloc probe (footprint/device/);
+#   2. thumbv7em-none-eabihf .text and .rodata of the no-alloc device programs (footprint/device/);
 #   3. stack high-water of one verification beyond the caller's buffers (footprint/stack, by
 #      painting, on x86_64 in two profiles; and the wasm module's shadow stack, with node);
 #   4. size_of of the verifier, the key set and the buffers.
@@ -93,18 +93,26 @@ echo "module that skips them too (\`--features coordinates\`), the verify module
 echo "JWKS one $(ratio "$j" "$c") ×."
 echo
 
-# 2. The no-alloc probe on a Cortex-M4F.
-build probe --release --manifest-path footprint/device/Cargo.toml --target thumbv7em-none-eabihf
-probe=footprint/device/target/thumbv7em-none-eabihf/release/probe
+# 2. Cortex-M4F: the verify path alone, and the device program (footprint/device/run.sh runs it
+#    under QEMU and measures its stack and instruction counts).
+build device --release --manifest-path footprint/device/Cargo.toml --target thumbv7em-none-eabihf
 sizer=size
 command -v size >/dev/null || sizer=llvm-size
-read -r text rodata < <("$sizer" -A "$probe" | awk '$1 == ".text" { t = $2 } $1 == ".rodata" { r = $2 } END { print t + 0, r + 0 }')
-echo "thumbv7em-none-eabihf, footprint/device/ (JWKS import + verify + every claim; opt-level \"z\", LTO):"
+sections() { # sections ELF: .text .rodata .data .bss
+    "$sizer" -A "$1" | awk '$1 == ".text" { t = $2 } $1 == ".rodata" { r = $2 } $1 == ".data" { d = $2 }
+        $1 == ".bss" { b = $2 } END { print t + 0, r + 0, d + 0, b + 0 }'
+}
+elf=footprint/device/target/thumbv7em-none-eabihf/release
+read -r text rodata vdata vbss < <(sections "$elf/verify-only")
+read -r dtext drodata ddata dbss < <(sections "$elf/device")
+echo "thumbv7em-none-eabihf, footprint/device/ (no allocator; opt-level \"z\", LTO):"
 echo
-echo "| section | bytes |"
-echo "| --- | ---: |"
-echo "| .text | $text ($(kib "$text") KiB) |"
-echo "| .rodata | $rodata ($(kib "$rodata") KiB) |"
+echo "| binary | .text | .rodata | .data + .bss |"
+echo "| --- | ---: | ---: | ---: |"
+echo "| \`verify-only\`: JWKS import + verify + every claim, nothing else | $text ($(kib "$text") KiB) | $rodata | $((vdata + vbss)) |"
+echo "| \`device\`: 7 fixture cases, plain and \`Window::W4\` paths, semihosting | $dtext ($(kib "$dtext") KiB) | $drodata | $((ddata + dbss)) |"
+echo
+echo "Stack and instruction counts on the emulated Cortex-M4: \`bash footprint/device/run.sh\`."
 echo
 
 # 3 and 4. Stack and size_of.

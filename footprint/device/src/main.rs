@@ -1,66 +1,214 @@
-//! A bare-metal binary that links `pomerium-jwt` with no global allocator.
+//! `pomerium-jwt` on a Cortex-M4 (QEMU's `mps2-an386` board): verifies real tokens, reports
+//! each verdict and what one verification costs, and exits non-zero if any verdict is wrong.
 //!
-//! If the library (or anything it depends on) used `alloc`, this would not link: there is no
-//! `#[global_allocator]` here, so `__rust_alloc` and friends have no definition. It also shows the
-//! code size the verifier adds to firmware. It is built, never run.
+//! A `no_std`, `no_main` program with no global allocator (so neither the library nor anything
+//! it depends on can link `alloc`), on cortex-m-rt, talking to the host through semihosting.
+//! Each case of `src/cases.rs` (fixtures of tests/data/tokens.json) is verified twice: on the
+//! plain path (`Verifier` over a `KeySet` of `PublicKey`s) and on the precomputed one (the same
+//! keys as `PrecomputedKey`s with `Window::W4` tables, the smallest window). For every
+//! verification it prints the verdict, the instruction count (SysTick under QEMU's `-icount`,
+//! see `counter.rs`) and the stack high-water beyond the caller's frame (by painting). The last
+//! line is `N passed, M failed`; `run.sh` builds, runs and checks it.
 
 #![no_std]
 #![no_main]
 
-use core::hint::black_box;
+mod cases;
+mod counter;
+
 use core::panic::PanicInfo;
 
-use pomerium_jwt::{Buffers, KeySet, UnixTime, Verifier};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
+use cortex_m_semihosting::hprintln;
+use pomerium_jwt::{
+    BaseTable, Buffers, Capacity, Claims, Error, Es256Key, KeySet, PrecomputedKey, TableEntry, UnixTime, Verifier,
+    Window,
+};
+use static_cell::StaticCell;
 
-/// A Pomerium-style JWKS with one P-256 key (from tests/data/python/key1.jwks.json).
-const JWKS: &str = r#"{"keys":[{"use":"sig","kty":"EC","kid":"67cf20ea12d96ac05e3e8723fb4a9582db7cc36d6afe57f7e2b9049a683b033a","crv":"P-256","alg":"ES256","x":"_CkO2h6wtGcW6I9aOd6jG0noi3ns__FS6kNvZaY4guU","y":"uL7EL5OPabgOgttrdNVdngrbMggnqtJVFP6ydkubdI4"}]}"#;
+use cases::{CASES, Case, KeyForm};
+use counter::Counter;
 
-/// A typical token signed by that key (tests/data/tokens.json, `typical_pomerium`), valid at
-/// 1700000100 for `app.example.com`.
-const TOKEN: &str = concat!(
-    "eyJhbGciOiJFUzI1NiIsImtpZCI6IjY3Y2YyMGVhMTJkOTZhYzA1ZTNlODcyM2ZiNGE5NTgyZGI3Y2MzNmQ2YWZlNTdmN2UyYjkwNDlhNjgzYjAzM2EiLCJ0eXAiOiJKV1QifQ",
-    ".eyJhdWQiOiJhcHAuZXhhbXBsZS5jb20iLCJlbWFpbCI6ImFsaWNlQGV4YW1wbGUuY29tIiwiZXhwIjoxNzAwMDAwMzAwLCJncm91cHMiOlsiYWRtaW5zIiwiZGV2cyJdLCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6ImFwcC5leGFtcGxlLmNvbSIsImp0aSI6IjVmMGU5YTNjLThkMmItNGM3MS05ZTZhLTJiNGQ4ZjFjN2EzMCIsIm5hbWUiOiJBbGljZSIsInNpZCI6ImI3YzRlMmQxLTZhOWYtNGUzOC04YzE1LTNkMmE3ZjliMGU2NCIsInN1YiI6ImFsaWNlLWlkLTAwMDEiLCJ1c2VyIjoiYWxpY2UtaWQtMDAwMSJ9",
-    "._FpKDWVfA76a8saTQjxYHkHhT1Sz4c16EZN-KlG_tm1m289RnLiAoUIVmBCMRZ6HsAwUwwFQxWwiRCO81xlYww",
-);
+/// The window of both precomputed tables: the smallest, 37,440 bytes per table.
+const WINDOW: Window = Window::W4;
+const ENTRIES: usize = WINDOW.entries();
+/// Keys per key set: every case's key file holds one key; room for a second.
+const KEYS: usize = 2;
 
-/// Verifies the token and hands every claim to `black_box`, so nothing is optimised away.
-/// Returns 0 when the token verified, 1 when the keys or the token were refused.
-fn probe() -> u32 {
-    let mut keys = KeySet::<4>::new();
-    if black_box(keys.add_jwks(black_box(JWKS).as_bytes())).is_err() {
-        return 1;
-    }
-    let verifier = Verifier::new(&keys, black_box("app.example.com"));
-    let mut buffers = Buffers::<2048, 16>::new();
-    let now = UnixTime::from_secs(black_box(1_700_000_100));
-    match verifier.verify(black_box(TOKEN), now, &mut buffers) {
-        Ok(claims) => {
-            black_box((claims.iss, claims.sub, claims.email, claims.user, claims.name, claims.sid, claims.jti));
-            black_box((claims.exp, claims.iat, claims.nbf, claims.aud.contains("app.example.com")));
-            claims.groups.iter().for_each(|group| {
-                black_box(group);
-            });
-            0
-        }
-        Err(error) => {
-            black_box(error);
-            1
-        }
+/// The table of `G`, shared by every key, and the table of the case's key `Q`: statics in
+/// `.bss` (not on the stack, not in flash), handed out once as `&'static mut` by `StaticCell`.
+static G_TABLE: StaticCell<[TableEntry; ENTRIES]> = StaticCell::new();
+static Q_TABLE: StaticCell<[TableEntry; ENTRIES]> = StaticCell::new();
+
+/// What one verification gave and cost.
+struct Measured {
+    verdict: &'static str,
+    /// Whether the verified claims match the fixture's (always true for a refusal).
+    claims_match: bool,
+    instructions: Option<u64>,
+    stack: u32,
+}
+
+#[entry]
+fn main() -> ! {
+    let status = if run() { EXIT_SUCCESS } else { EXIT_FAILURE };
+    debug::exit(status);
+    // Only reached outside a semihosting host.
+    loop {
+        cortex_m::asm::wfi();
     }
 }
 
-/// The ELF entry point (rust-lld's default entry symbol); there is no runtime before it.
-#[unsafe(no_mangle)]
-pub extern "C" fn _start() -> ! {
-    black_box(probe());
-    loop {
-        core::hint::spin_loop();
+/// Runs every case on both paths; true when every verdict is the expected one.
+fn run() -> bool {
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        hprintln!("error: core peripherals already taken");
+        return false;
+    };
+    let mut counter = Counter::new(peripherals.SYST);
+    let calibration = counter.calibrate();
+    hprintln!(
+        "calibration: {} instructions of a counted loop took {} SysTick ticks",
+        calibration.instructions,
+        calibration.ticks
+    );
+    hprintln!(
+        "window: {:?}, {} bytes per table; buffers: {} bytes; stack: {} bytes",
+        WINDOW,
+        core::mem::size_of::<[TableEntry; ENTRIES]>(),
+        core::mem::size_of::<Buffers<2048, 16>>(),
+        cortex_m_stack::stack_size()
+    );
+
+    let (Some(g_storage), Some(q_storage)) =
+        (G_TABLE.try_init([TableEntry::EMPTY; ENTRIES]), Q_TABLE.try_init([TableEntry::EMPTY; ENTRIES]))
+    else {
+        hprintln!("error: the tables were already handed out");
+        return false;
+    };
+    let (generator, instructions) = counter.count(|| BaseTable::generator(WINDOW, g_storage));
+    let Ok(generator) = generator else {
+        hprintln!("error: building the table of G failed");
+        return false;
+    };
+    hprintln!("table G: {} instructions", Shown(instructions));
+
+    let mut buffers = Buffers::<2048, 16>::new();
+    let (mut passed, mut failed) = (0u32, 0u32);
+    for case in CASES {
+        let mut keys = KeySet::<KEYS>::new();
+        let loaded = match case.key_form {
+            KeyForm::Jwks => keys.add_jwks(case.key),
+            KeyForm::Jwk => keys.add_jwk(case.key),
+        };
+        if let Err(error) = loaded {
+            hprintln!("FAIL {}: key file {} refused: {}", case.name, case.key_file, error);
+            failed += 1;
+            continue;
+        }
+
+        let plain = measure(case, &keys, &mut buffers, &mut counter);
+        report(case, "plain", &plain, &mut passed, &mut failed);
+
+        let mut storage = Some(&mut q_storage[..]);
+        let (fast, instructions) = counter.count(|| {
+            keys.precompute(|key| {
+                let mine = storage.take().ok_or(Error::Capacity(Capacity::Keys))?;
+                PrecomputedKey::new(*key, BaseTable::for_key(key, WINDOW, mine)?, generator)
+            })
+        });
+        match fast {
+            Ok(fast) => {
+                hprintln!("table Q {}: {} instructions", case.name, Shown(instructions));
+                let precomputed = measure(case, &fast, &mut buffers, &mut counter);
+                report(case, "precomputed-w4", &precomputed, &mut passed, &mut failed);
+            }
+            Err(error) => {
+                hprintln!("FAIL {}: precomputing the key failed: {}", case.name, error);
+                failed += 1;
+            }
+        }
+    }
+    hprintln!("{} passed, {} failed", passed, failed);
+    failed == 0 && passed > 0
+}
+
+/// One verification of the case over `keys`, counted and with the stack painted around it.
+fn measure<K: Es256Key>(
+    case: &Case,
+    keys: &KeySet<KEYS, K>,
+    buffers: &mut Buffers<2048, 16>,
+    counter: &mut Counter,
+) -> Measured {
+    let mut verifier = Verifier::new(keys, case.audience);
+    if let Some(issuer) = case.issuer {
+        verifier = verifier.with_issuer(issuer);
+    }
+    if let Some(leeway) = case.leeway {
+        verifier = verifier.with_leeway(leeway);
+    }
+    let now = UnixTime::from_secs(case.now);
+
+    // Everything below this frame's stack pointer is painted; what the call overwrites is its
+    // high-water mark.
+    let free = cortex_m_stack::current_stack_free();
+    cortex_m_stack::repaint_stack();
+    let (result, instructions) = counter.count(|| verifier.verify(case.token, now, buffers));
+    let stack = free.saturating_sub(cortex_m_stack::stack_painted());
+
+    let (verdict, claims_match) = match result {
+        Ok(claims) => ("ok", matches(case, &claims)),
+        Err(error) => (cases::kind(&error), true),
+    };
+    Measured { verdict, claims_match, instructions, stack }
+}
+
+/// Whether verified claims agree with the fixture's expected `sub` and `exp`.
+fn matches(case: &Case, claims: &Claims<'_>) -> bool {
+    case.claims.as_ref().is_some_and(|expected| claims.sub == expected.sub && claims.exp == expected.exp)
+}
+
+/// Prints one verification's line and counts it.
+fn report(case: &Case, path: &str, m: &Measured, passed: &mut u32, failed: &mut u32) {
+    let good = m.verdict == case.expect && m.claims_match && m.instructions.is_some();
+    if good {
+        *passed += 1;
+    } else {
+        *failed += 1;
+    }
+    hprintln!(
+        "{} {} {} signer={} key={} expect={} got={}{} instructions={} stack={}",
+        if good { "PASS" } else { "FAIL" },
+        case.name,
+        path,
+        case.signer,
+        case.key_file,
+        case.expect,
+        m.verdict,
+        if m.claims_match { "" } else { " (claims differ)" },
+        Shown(m.instructions),
+        m.stack
+    );
+}
+
+/// An instruction count, or `?` when the counter could not tell.
+struct Shown(Option<u64>);
+
+impl core::fmt::Display for Shown {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("?"),
+        }
     }
 }
 
 #[panic_handler]
-fn panic(_: &PanicInfo<'_>) -> ! {
+fn panic(info: &PanicInfo<'_>) -> ! {
+    hprintln!("panic: {}", info);
+    debug::exit(EXIT_FAILURE);
     loop {
-        core::hint::spin_loop();
+        cortex_m::asm::wfi();
     }
 }
