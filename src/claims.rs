@@ -1,18 +1,19 @@
 //! The claims a Pomerium token carries, read with fixed types into borrowed, unescaped strings.
 //!
-//! Reading happens in two steps over the decoded payload. The first walks the JSON once and
-//! records where each known claim's string lies (index spans, no borrows). The second unescapes
-//! those strings in place: an escaped string is never shorter than its value, so each value fits
-//! inside its own escaped text and no scratch buffer is needed. Strings without escapes, nearly
-//! all of them, are not touched at all. The payload stays UTF-8 throughout, so it is checked once
-//! more as a whole and every claim is a slice of it.
+//! Reading happens in two steps over the decoded payload, which is never changed: it stays the
+//! JSON exactly as signed ([`Claims::payload`]). The first step walks the JSON once and records
+//! where each known claim's string lies (index spans, no borrows). The second copies the values of
+//! those strings that hold escapes, unescaped, into the free space after the payload in the
+//! caller's buffer; strings without escapes, nearly all of them, are slices of the payload itself.
+//! Payload and copies are checked as UTF-8 once, and every claim is a slice of them.
 
 use core::fmt;
 use core::ops::Range;
 
 use crate::error::{Capacity, Claim, Error, JsonError, Part};
-use crate::json::{self, Kind, RawStr, Reader, unescape_in_place};
+use crate::json::{self, Kind, RawStr, Reader, unescape_pieces};
 use crate::time::numeric_date;
+use crate::value::{Members, Value};
 
 /// Where a string value lies in the decoded payload, and whether it still holds escapes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,6 +73,36 @@ pub struct Claims<'b> {
     pub iat: u64,
     /// `nbf`, in whole seconds, when present.
     pub nbf: Option<u64>,
+    /// The payload JSON exactly as signed.
+    pub(crate) payload: &'b str,
+}
+
+impl<'b> Claims<'b> {
+    /// The payload JSON exactly as signed: the decoded payload, byte for byte (escapes and white
+    /// space as the issuer wrote them), for a JSON library of your choice.
+    pub fn payload(&self) -> &'b str {
+        self.payload
+    }
+
+    /// The claim named `name` (names compared unescaped: `"\u0067iven_name"` is `given_name`),
+    /// any claim of the token, Pomerium's `jwt_claims_headers` claims included.
+    ///
+    /// ```
+    /// # fn f(claims: &pomerium_jwt::Claims<'_>) {
+    /// use pomerium_jwt::Value;
+    /// if let Some(Value::String(department)) = claims.get("department") {
+    ///     assert!(department == "R&D"); // compared unescaped: the token may say "R&D"
+    /// }
+    /// # }
+    /// ```
+    pub fn get(&self, name: &str) -> Option<Value<'b>> {
+        self.members().find(|(n, _)| n.eq_str(name)).map(|(_, value)| value)
+    }
+
+    /// Every claim of the token, in token order, with its value.
+    pub fn members(&self) -> Members<'b> {
+        Members::new(self.payload)
+    }
 }
 
 /// The `aud` claim in the form the token used.
@@ -207,19 +238,21 @@ struct Located {
     used: usize,
 }
 
-/// Reads the claims from the decoded payload, unescaping in place; array entries go to `spans`.
-pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<Claims<'b>, Error> {
+/// Reads the claims from the decoded payload, `buffer[..payload_len]`; the rest of `buffer` takes
+/// the unescaped copies of strings with escapes. Array entries go to `spans`.
+pub(crate) fn read<'b>(buffer: &'b mut [u8], payload_len: usize, spans: &'b mut [Span]) -> Result<Claims<'b>, Error> {
+    let (payload, free) = buffer.split_at_mut_checked(payload_len).ok_or(Error::Capacity(Capacity::Unescaped))?;
     let mut found = locate(payload, spans)?;
     let spans = spans.get_mut(..found.used).ok_or(Error::Capacity(Capacity::Groups))?;
-    for span in found.strings.iter_mut().flatten() {
-        unescape(payload, span)?;
-    }
-    for span in spans.iter_mut() {
-        unescape(payload, span)?;
+    let mut copies = Copies { payload, free, used: 0 };
+    for span in found.strings.iter_mut().flatten().chain(spans.iter_mut()) {
+        copies.unescape(span)?;
     }
 
-    // Unescaping left the payload UTF-8 (see `unescape`): one check, then every claim is a slice.
-    let text: &'b str = core::str::from_utf8(payload).map_err(|_| payload_json(JsonError::Utf8))?;
+    // Payload and copies are UTF-8 (see `Copies`): one check, then every claim is a slice.
+    let end = payload_len.saturating_add(copies.used);
+    let text: &'b str =
+        buffer.get(..end).and_then(|bytes| core::str::from_utf8(bytes).ok()).ok_or(payload_json(JsonError::Utf8))?;
     let spans: &'b [Span] = spans;
     let mut strings = [None; STRINGS];
     for (out, span) in strings.iter_mut().zip(found.strings) {
@@ -249,21 +282,47 @@ pub(crate) fn read<'b>(payload: &'b mut [u8], spans: &'b mut [Span]) -> Result<C
         exp: exp.ok_or(Error::MissingClaim(Claim::Exp))?,
         iat: iat.ok_or(Error::MissingClaim(Claim::Iat))?,
         nbf,
+        payload: text.get(..payload_len).ok_or(payload_json(JsonError::Utf8))?,
     })
 }
 
-/// Unescapes one string in place, if it has escapes, and shortens its span to the value.
-///
-/// The bytes the value no longer needs are overwritten with spaces: what is left of the escaped
-/// text may begin inside a multi-byte character, and the payload must stay UTF-8 as a whole.
-fn unescape(payload: &mut [u8], span: &mut Span) -> Result<(), Error> {
-    if span.len & Span::ESCAPED != 0 {
-        let range = span.range();
-        let len = unescape_in_place(payload, range.start, range.end).map_err(payload_json)?;
-        payload.get_mut(range.start.saturating_add(len)..range.end).unwrap_or_default().fill(b' ');
-        span.len = u32::try_from(len).map_err(|_| Error::Capacity(Capacity::Scratch))?;
+/// Unescaped copies of escaped strings, written one after another into the free part of the
+/// buffer. Each copy is the UTF-8 of a complete string, so the copies are UTF-8 as a whole.
+struct Copies<'p> {
+    payload: &'p [u8],
+    free: &'p mut [u8],
+    used: usize,
+}
+
+impl Copies<'_> {
+    /// Copies the string of `span` unescaped, if it has escapes, and points `span` at the copy
+    /// (its offset counted from the payload's start).
+    fn unescape(&mut self, span: &mut Span) -> Result<(), Error> {
+        if span.len & Span::ESCAPED == 0 {
+            return Ok(());
+        }
+        let raw = self.payload.get(span.range()).unwrap_or_default();
+        let start = self.used;
+        let mut full = false;
+        unescape_pieces(raw, |piece| {
+            let end = self.used.saturating_add(piece.len());
+            match self.free.get_mut(self.used..end) {
+                Some(out) if !full => {
+                    out.copy_from_slice(piece);
+                    self.used = end;
+                }
+                _ => full = true,
+            }
+        })
+        .map_err(payload_json)?;
+        if full {
+            return Err(Error::Capacity(Capacity::Unescaped));
+        }
+        let too_long = Error::Capacity(Capacity::Unescaped);
+        span.start = u32::try_from(self.payload.len().saturating_add(start)).map_err(|_| too_long)?;
+        span.len = u32::try_from(self.used.saturating_sub(start)).map_err(|_| too_long)?;
+        Ok(())
     }
-    Ok(())
 }
 
 fn payload_json(reason: JsonError) -> Error {

@@ -165,6 +165,10 @@ pub enum Capacity {
     Keys,
     /// A caller-supplied scratch buffer is too small for the input.
     Scratch,
+    /// The unescaped values of the claims with escapes do not fit in the buffers beside the
+    /// decoded token. A token of up to 2/3 of the `TOKEN` capacity always fits; a longer one only
+    /// when few of its claims hold escapes.
+    Unescaped,
 }
 
 /// A segment of the compact token.
@@ -340,6 +344,9 @@ impl fmt::Display for Error {
             Error::Capacity(Capacity::Members) => f.write_str("too many members in one JSON object"),
             Error::Capacity(Capacity::Keys) => f.write_str("more keys than the key set holds"),
             Error::Capacity(Capacity::Scratch) => f.write_str("scratch buffer too small for the input"),
+            Error::Capacity(Capacity::Unescaped) => {
+                f.write_str("the unescaped claims do not fit in the buffers beside the token")
+            }
             Error::Segments => f.write_str("not a compact JWS (header.payload.signature, no empty segment)"),
             Error::Base64(part) => write!(f, "{} is not canonical unpadded base64url", part.name()),
             Error::SignatureLength => f.write_str("signature is not 64 bytes of r || s"),

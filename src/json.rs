@@ -77,6 +77,20 @@ impl<'a> RawStr<'a> {
         Ok(found.and_then(|value| table.iter().position(|t| t.as_bytes() == value)))
     }
 
+    /// Whether the unescaped string is `other` (false when it holds a lone surrogate).
+    pub(crate) fn eq_str(&self, other: &str) -> bool {
+        if !self.escaped {
+            return self.raw == other.as_bytes();
+        }
+        let mut rest = other.as_bytes();
+        let mut same = true;
+        let done = unescape_pieces(self.raw, |piece| match rest.strip_prefix(piece) {
+            Some(after) if same => rest = after,
+            _ => same = false,
+        });
+        done.is_ok() && same && rest.is_empty()
+    }
+
     /// Whether the unescaped string is `expected` (at most 8 bytes).
     pub(crate) fn is(&self, expected: &str) -> Result<bool, JsonError> {
         Ok(self.find_in(&[expected])?.is_some())
@@ -124,6 +138,28 @@ impl<'a> Reader<'a> {
     pub(crate) fn new(src: &'a [u8]) -> Result<Self, JsonError> {
         core::str::from_utf8(src).map_err(|_| JsonError::Utf8)?;
         Ok(Reader { src, pos: 0, depth: 0, arrays: 0, first: false })
+    }
+
+    /// A reader over text already known to be UTF-8.
+    pub(crate) fn from_text(src: &'a str) -> Self {
+        Reader { src: src.as_bytes(), pos: 0, depth: 0, arrays: 0, first: false }
+    }
+
+    /// Where the reader is, after any white space: the start of the next value.
+    pub(crate) fn position(&mut self) -> usize {
+        self.skip_ws();
+        self.pos
+    }
+
+    /// Where the reader is: just after the last value read.
+    pub(crate) fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Reads `true` or `false`.
+    pub(crate) fn boolean(&mut self) -> Result<bool, JsonError> {
+        self.skip_ws();
+        if self.peek() == b't' { self.literal(b"true").map(|()| true) } else { self.literal(b"false").map(|()| false) }
     }
 
     /// Reads the members of the object just opened, up to its end, refusing a name that repeats
@@ -268,15 +304,7 @@ impl<'a> Reader<'a> {
             let opened_item = match self.peek_kind()? {
                 Kind::String => self.string().map(|_| false)?,
                 Kind::Number => self.number().map(|_| false)?,
-                Kind::Bool => {
-                    self.skip_ws();
-                    if self.peek() == b't' {
-                        self.literal(b"true")?
-                    } else {
-                        self.literal(b"false")?
-                    }
-                    false
-                }
+                Kind::Bool => self.boolean().map(|_| false)?,
                 Kind::Null => self.null().map(|_| false)?,
                 Kind::Object => {
                     self.object()?;

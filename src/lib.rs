@@ -18,6 +18,7 @@ mod precomputed;
 mod scan;
 mod time;
 mod validation;
+mod value;
 mod verifier;
 
 pub use claims::{Audience, Claims, Strings, StringsIter};
@@ -27,4 +28,5 @@ pub use key::{Es256Key, KeyId, PublicKey};
 pub use keyset::KeySet;
 pub use precomputed::{BaseTable, PrecomputedKey, TableEntry, Window};
 pub use time::UnixTime;
+pub use value::{JsonStr, JsonStrs, JsonStrsIter, Members, Value};
 pub use verifier::{Buffers, DEFAULT_LEEWAY, Verifier};

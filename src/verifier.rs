@@ -19,7 +19,10 @@ pub const DEFAULT_LEEWAY: u64 = 60;
 /// Caller-owned storage for one verification; the verified [`Claims`] borrow from it.
 ///
 /// - `TOKEN`: the longest token accepted, in bytes (default 8 KiB). Memory: `TOKEN` bytes, which
-///   hold the decoded header and claims.
+///   hold the decoded header and payload (3/4 of the token's length; the payload is kept exactly
+///   as signed) and, after them, an unescaped copy of each known claim whose string holds escapes.
+///   A token of up to 2/3 of `TOKEN` always fits; a longer one fits when its escaped claims do,
+///   and is otherwise refused with [`Capacity::Unescaped`](crate::Capacity::Unescaped).
 /// - `GROUPS`: how many `groups` entries fit, counted together with the entries of an array-form
 ///   `aud` (default 128). Memory: 8 bytes each.
 ///
@@ -133,7 +136,8 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
 
         // Decoding only turns text into bytes; the payload is not read until the signature holds.
         let too_large = Error::TokenTooLarge { len: token.len(), max: TOKEN };
-        let (header, payload) = decode_pair(segments.header, segments.payload, &mut buffers.decoded, too_large)?;
+        let (header, payload, payload_len) =
+            decode_pair(segments.header, segments.payload, &mut buffers.decoded, too_large)?;
         // The header decides first: an RS256 token (Pomerium with an RSA signing key) is
         // reported as the wrong algorithm, not as a 256-byte signature.
         let signature = decode_signature(segments.signature);
@@ -152,13 +156,15 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
             }
         }
 
-        let claims = claims::read(payload, &mut buffers.spans)?;
+        let claims = claims::read(payload, payload_len, &mut buffers.spans)?;
         self.policy.check(&claims, now)?;
         Ok(claims)
     }
 }
 
-/// Decodes the header and payload segments into the front of `buffer`, one after the other.
+/// Decodes the header and payload segments into the front of `buffer`, one after the other;
+/// returns the header, the rest of the buffer (which starts with the payload) and the payload's
+/// length.
 ///
 /// A token that fits the buffer always decodes into it (base64 shrinks by a quarter), so
 /// `too_large` is only a typed answer to a case that cannot happen.
@@ -167,13 +173,12 @@ fn decode_pair<'b>(
     payload: &[u8],
     buffer: &'b mut [u8],
     too_large: Error,
-) -> Result<(&'b mut [u8], &'b mut [u8]), Error> {
+) -> Result<(&'b mut [u8], &'b mut [u8], usize), Error> {
     let fail = |part| move |e| if e == DecodeError::TooLong { too_large } else { Error::Base64(part) };
     let header_len = b64::decode_url(header, buffer).map_err(fail(Part::Header))?.len();
     let (header, rest) = buffer.split_at_mut_checked(header_len).ok_or(too_large)?;
     let payload_len = b64::decode_url(payload, rest).map_err(fail(Part::Payload))?.len();
-    let payload = rest.get_mut(..payload_len).ok_or(too_large)?;
-    Ok((header, payload))
+    Ok((header, rest, payload_len))
 }
 
 /// Decodes the signature segment, which must hold exactly 64 bytes.

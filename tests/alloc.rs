@@ -335,3 +335,36 @@ fn key_import_does_not_allocate() {
     let parsed = assert_no_heap("from_sec1", || PublicKey::from_sec1(&sec1));
     assert_eq!(parsed, Ok(key1));
 }
+
+/// Every accessor of custom claims, on Go-shaped tokens: no heap.
+#[test]
+fn custom_claims_do_not_allocate() {
+    use pomerium_jwt::Value;
+    let keys = crate::custom_claims::key1();
+    let verifier = Verifier::new(&keys, AUD);
+    let mut buffers: Box<Buffers<32768, 512>> = Box::new(Buffers::new());
+    for case in crate::custom_claims::cases().into_iter().filter(|c| c.verdict == "ok") {
+        let walked = assert_no_heap(&case.name, || {
+            let claims = verifier.verify(&case.token, UnixTime::from_secs(NOW), &mut buffers).unwrap();
+            let mut scratch = [0u8; 4096];
+            let mut bytes = claims.payload().len();
+            for (name, value) in claims.members() {
+                bytes += name.unescape_into(&mut scratch).unwrap().len() + value.json().len();
+                match value {
+                    Value::String(s) => bytes += s.unescape_into(&mut scratch).unwrap().len(),
+                    Value::Strings(list) => {
+                        for s in list {
+                            bytes += s.unescape_into(&mut scratch).unwrap().len();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            bytes += usize::from(
+                claims.get("department").is_some_and(|v| matches!(v, Value::String(s) if s == "R&D,Sales")),
+            );
+            black_box(bytes)
+        });
+        assert!(walked > 0);
+    }
+}

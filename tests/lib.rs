@@ -12,6 +12,7 @@
 
 mod alloc;
 mod common;
+mod custom_claims;
 mod fixtures;
 mod fuzz_seeds;
 mod keys;
