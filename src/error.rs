@@ -253,6 +253,9 @@ pub enum Claim {
 pub enum KeyError {
     /// Private key material was given; pass the public key instead.
     PrivateKey,
+    /// An RSA private key was given: Pomerium signs RS256 with it, which this crate does not
+    /// verify. Pomerium must sign with an EC P-256 key, whose public key you pass.
+    RsaPrivateKey,
     /// A key of another type or curve (RSA, P-384, Ed25519, ...).
     Unsupported,
     /// Claims to be a P-256 key but is broken: off the curve, a short or padded coordinate.
@@ -322,6 +325,12 @@ impl fmt::Display for KeyError {
             KeyError::PrivateKey => {
                 "this is a private key; pass the public key instead \
                  (openssl ec -in key.pem -pubout -out pub.pem)"
+            }
+            KeyError::RsaPrivateKey => {
+                "this is an RSA private key: Pomerium signs RS256 with it, and this verifier accepts only \
+                 ES256; give Pomerium an EC P-256 signing_key (openssl ecparam -genkey -name prime256v1 \
+                 -noout -out ec_private.pem) and pass its public key (openssl ec -in ec_private.pem \
+                 -pubout -out ec_public.pem)"
             }
             KeyError::Unsupported => "not an EC P-256 key (RSA, P-384, Ed25519, ... are not used by Pomerium)",
             KeyError::Invalid => "broken P-256 key (point not on the curve, or a malformed coordinate)",

@@ -256,9 +256,16 @@ impl<const N: usize> KeySet<N, PublicKey> {
                 let expected = match block.label {
                     b"PUBLIC KEY" => Contents::PublicKey,
                     b"CERTIFICATE" => Contents::Certificate,
-                    b"EC PRIVATE KEY" | b"PRIVATE KEY" | b"ENCRYPTED PRIVATE KEY" | b"RSA PRIVATE KEY" => {
-                        return Err(KeyError::PrivateKey.into());
+                    b"RSA PRIVATE KEY" => return Err(KeyError::RsaPrivateKey.into()),
+                    // A PKCS#8 block may hold an RSA key: its DER says which.
+                    b"PRIVATE KEY" => {
+                        let der = b64::decode_standard_lines(block.body, scratch).unwrap_or_default();
+                        return Err(match der::classify(der) {
+                            Err(Error::Key(KeyError::RsaPrivateKey)) => KeyError::RsaPrivateKey.into(),
+                            _ => KeyError::PrivateKey.into(),
+                        });
                     }
+                    b"EC PRIVATE KEY" | b"ENCRYPTED PRIVATE KEY" => return Err(KeyError::PrivateKey.into()),
                     b"RSA PUBLIC KEY" => {
                         skipped = true;
                         continue;

@@ -103,7 +103,7 @@ fn every_key_fixture_gets_its_verdict() {
         let got = match &result {
             Ok(0) => "no_keys",
             Ok(_) => "ok",
-            Err(Error::Key(KeyError::PrivateKey)) => "private_key",
+            Err(Error::Key(KeyError::PrivateKey | KeyError::RsaPrivateKey)) => "private_key",
             Err(Error::Key(KeyError::Unsupported)) => "unsupported_key",
             Err(Error::Key(KeyError::Invalid)) => "invalid_key",
             Err(_) => "malformed",

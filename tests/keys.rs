@@ -139,3 +139,41 @@ fn sec1_forms() {
     }
     assert_eq!(accepted, 2, "the point and its negation");
 }
+
+/// An RSA private key (Pomerium's signing_key when it signs RS256) is refused with its own
+/// error, in each form openssl writes it; an EC private key keeps the `openssl ec` advice.
+#[test]
+fn rsa_private_keys_get_their_own_refusal() {
+    let mut keys = KeySet::<4>::new();
+    let mut scratch = vec![0u8; 1 << 16];
+    let rsa = Err(Error::Key(KeyError::RsaPrivateKey));
+    let ec = Err(Error::Key(KeyError::PrivateKey));
+    for (file, want) in [
+        ("openssl/rsa_signing_key.pem", rsa),
+        ("openssl/rsa_signing_key.pkcs1.pem", rsa),
+        ("openssl/ec_private.pem", ec),
+        ("openssl/ec_private.pk8.pem", ec),
+        ("openssl/ec_private.pem.b64", ec),
+    ] {
+        assert_eq!(keys.add_any(&read(file), &mut scratch), want, "{file}");
+    }
+    // The same keys as DER.
+    for (file, want) in [
+        ("openssl/rsa_signing_key.pem", rsa),
+        ("openssl/rsa_signing_key.pkcs1.pem", rsa),
+        ("openssl/ec_private.pk8.pem", ec),
+    ] {
+        let text = String::from_utf8(read(file)).unwrap();
+        let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = <base64ct::Base64 as base64ct::Encoding>::decode_vec(&body).unwrap();
+        assert_eq!(keys.add_der(&der), want, "{file} as DER");
+    }
+    // A JWK with private material: RSA or EC.
+    assert_eq!(keys.add_jwk(br#"{"kty":"RSA","n":"AQAB","e":"AQAB","d":"AQAB"}"#), rsa);
+    assert_eq!(keys.add_jwk(br#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"AA"}"#), ec);
+    // An RSA public key is still just another key type.
+    assert_eq!(keys.add_any(&read("openssl/rsa_pubkey.pem"), &mut scratch), Err(Error::Key(KeyError::Unsupported)));
+    assert!(keys.is_empty());
+    let advice = KeyError::RsaPrivateKey.to_string();
+    assert!(advice.contains("RS256") && advice.contains("EC P-256") && !advice.starts_with("this is a private key"));
+}

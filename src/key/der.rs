@@ -16,6 +16,8 @@ const VERSION: u8 = 0xA0;
 
 /// 1.2.840.10045.2.1 (id-ecPublicKey), contents only.
 const EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+/// 1.2.840.113549.1.1.1 (rsaEncryption), contents only.
+const RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
 /// 1.2.840.10045.3.1.7 (prime256v1, secp256r1), contents only.
 const PRIME256V1: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
 
@@ -34,10 +36,15 @@ pub(crate) fn classify(der: &[u8]) -> Result<Contents, Error> {
     let mut items = Tlvs(outer);
     let (first_tag, first) = items.next_tlv()?;
     match first_tag {
-        // PKCS#8 (version, algorithm, key) or SEC1 (version, key, ...) private keys, or a PKCS#1
-        // RSA public key (modulus, exponent).
-        INTEGER => match items.next_tlv()?.0 {
-            INTEGER => Err(KeyError::Unsupported.into()),
+        // PKCS#8 (version, algorithm, key) or SEC1 (version, key, ...) private keys, a PKCS#1
+        // RSA public key (modulus, exponent) or private key (version, modulus, ...). An RSA
+        // private key gets its own error: its owner needs other advice than an EC key's.
+        INTEGER => match items.next_tlv()? {
+            (INTEGER, _) if items.end().is_ok() => Err(KeyError::Unsupported.into()),
+            (INTEGER, _) => Err(KeyError::RsaPrivateKey.into()),
+            (SEQUENCE, algorithm) if Tlvs(algorithm).next_tlv()? == (OID, RSA_ENCRYPTION) => {
+                Err(KeyError::RsaPrivateKey.into())
+            }
             _ => Err(KeyError::PrivateKey.into()),
         },
         SEQUENCE if Tlvs(first).next_tlv()?.0 == OID => Ok(Contents::PublicKey),

@@ -83,7 +83,8 @@ pub(crate) fn read_member<'a>(reader: &mut Reader<'a>) -> Result<Member<'a>, Err
 
 fn judge<'a>(f: &Fields<'a>) -> Result<Member<'a>, Error> {
     if f.private {
-        return Err(KeyError::PrivateKey.into());
+        let rsa = f.kty.is("RSA")?;
+        return Err(if rsa { KeyError::RsaPrivateKey } else { KeyError::PrivateKey }.into());
     }
     let signing = matches!(f.use_, Field::Absent) || f.use_.is("sig")?;
     let es256 = matches!(f.alg, Field::Absent) || f.alg.is("ES256")?;

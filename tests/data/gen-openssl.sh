@@ -48,6 +48,13 @@ if [ ! -f rsa_pubkey.pem ]; then
   rm -f "$tmp"
 fi
 
+# A Pomerium whose signing_key is an RSA key signs RS256: that key, as openssl writes it in both
+# forms (PKCS#8 "PRIVATE KEY" and PKCS#1 "RSA PRIVATE KEY"), for the refusal that must say so.
+if [ ! -f rsa_signing_key.pem ]; then
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa_signing_key.pem 2>/dev/null
+fi
+openssl pkey -in rsa_signing_key.pem -traditional -out rsa_signing_key.pkcs1.pem
+
 # ---------------------------------------------------------------- helpers
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
 
@@ -97,5 +104,14 @@ sign openssl_typical "{\"alg\":\"ES256\",\"kid\":\"$KID\",\"typ\":\"JWT\"}" "$CL
 sign openssl_alg_only '{"alg":"ES256"}' "$CLAIMS"
 sign openssl_foreign_kid '{"alg":"ES256","kid":"rotated-away-kid","typ":"JWT"}' "$CLAIMS"
 sign openssl_pomerium_proxy '{"alg":"ES256","typ":"JWT"}' "$PROXY"
+
+# An RS256 token, as such a Pomerium sends it: `openssl dgst -sha256 -sign` with an RSA key is
+# RSASSA-PKCS1-v1_5 over SHA-256, the JWS RS256 signature (256 bytes for a 2048-bit key).
+rs256_input="$(printf '%s' '{"alg":"RS256","kid":"rsa-signing-key","typ":"JWT"}' | b64url).$(printf '%s' "$CLAIMS" | b64url)"
+if [ -n "${FORCE:-}" ] || [ ! -f tokens/openssl_rs256.jwt ] \
+    || [ "$(cut -d. -f1,2 < tokens/openssl_rs256.jwt)" != "$rs256_input" ]; then
+  printf '%s.%s\n' "$rs256_input" \
+    "$(printf '%s' "$rs256_input" | openssl dgst -sha256 -sign rsa_signing_key.pem | b64url)" > tokens/openssl_rs256.jwt
+fi
 
 echo "gen-openssl.sh: openssl/ up to date (kid $KID)"
