@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use pomerium_jwt::{Error, KeySet};
+use pomerium_jwt::{Capacity, Error, KeySet, MAX_MEMBERS};
 
 /// How many keys all `--key` files may hold together.
 pub(crate) const MAX_KEYS: usize = 1024;
@@ -26,8 +26,11 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<Box<KeySet<MAX_KEYS>>, String> {
         match keys.add_any(&bytes, &mut scratch) {
             Ok(0) => return Err(format!("key file {name}: no usable EC P-256 signing key in it")),
             Ok(_) => {}
-            Err(Error::Capacity(_)) => {
-                return Err(format!("key file {name}: more than {MAX_KEYS} keys in all --key files"));
+            Err(Error::Capacity(Capacity::Keys)) => {
+                return Err(format!("key file {name}: more than {MAX_KEYS} different keys in all --key files"));
+            }
+            Err(Error::Capacity(Capacity::Members)) => {
+                return Err(format!("key file {name}: a JSON object with more than {MAX_MEMBERS} members"));
             }
             Err(e) => return Err(format!("key file {name}: {}", describe(e))),
         }
