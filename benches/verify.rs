@@ -18,13 +18,23 @@
 //!
 //! `scripts/bench-report.py` runs both and prints the tables of benches/RESULTS.md.
 //!
-//! With the `bench-internals` feature (on by default in this crate), `parse-only` measures every
-//! step of `verify` but the signature (`Verifier::__bench_parse`), so that `pomerium-jwt` is
-//! about floor + parse-only.
+//! `parse-only` measures every step of `verify` but the signature (`Verifier::__bench_parse`), so
+//! that `pomerium-jwt` is about floor + parse-only. The library compiles that method only under
+//! `--cfg pomerium_jwt_bench`, which `benches/.cargo/config.toml` sets: run cargo from `benches/`.
 
 #![allow(missing_docs, unreachable_pub)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects)]
+
+// Cargo reads benches/.cargo/config.toml only when it runs from benches/ (not with
+// --manifest-path from elsewhere), and a RUSTFLAGS variable replaces it: say so, rather than
+// fail on a missing method.
+#[cfg(not(pomerium_jwt_bench))]
+compile_error!(
+    "build the benchmarks from benches/ (`cd benches && cargo bench`): benches/.cargo/config.toml \
+     sets `--cfg pomerium_jwt_bench`, which `Verifier::__bench_parse` needs; with RUSTFLAGS set, \
+     add `--cfg pomerium_jwt_bench` to it"
+);
 
 use std::collections::HashSet;
 use std::hint::black_box;
@@ -241,7 +251,6 @@ fn contenders(f: &Fixture) -> Vec<(&'static str, Run<'_>)> {
     ));
 
     // Everything but the signature: split, base64url, header, key choice, claims, policy.
-    #[cfg(feature = "bench-internals")]
     {
         let verifier = Verifier::new(&f.keys, AUD);
         let mut buffers = Box::new(Bufs::new());

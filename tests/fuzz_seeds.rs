@@ -5,6 +5,19 @@
 //!
 //! The seeds of `structured`, `differential` and `precomputed` are inputs of fuzz-only harnesses, which
 //! only the fuzz crate builds: `fuzz/ci.sh` replays those through the fuzz binaries.
+//!
+//! A test binary of its own, not a module of `tests/lib.rs`: it reads `fuzz/`, a crate of its own
+//! that the published package cannot hold, so cargo leaves this target out of the package and
+//! the package's tests stay self-contained.
+
+#![allow(unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 #[path = "../fuzz/checks.rs"]
 mod checks;

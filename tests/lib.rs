@@ -14,7 +14,6 @@ mod alloc;
 mod common;
 mod custom_claims;
 mod fixtures;
-mod fuzz_seeds;
 mod keys;
 mod precomputed;
 mod verify;
