@@ -7,8 +7,8 @@
 // Usage: node footprint/wasm-stack.mjs VERIFY_WITH_STACK_FEATURE.wasm P256.wasm
 import { readFileSync } from "node:fs";
 
-// tests/data/tokens.json `typical_pomerium` (as probe/src/main.rs): valid at 1700000100 for
-// app.example.com, signed by the key both modules embed.
+// tests/data/tokens.json `typical_pomerium` (as footprint/device/src/bin/verify_only.rs): valid
+// at 1700000100 for app.example.com, signed by the key both modules embed.
 const TOKEN =
   "eyJhbGciOiJFUzI1NiIsImtpZCI6IjY3Y2YyMGVhMTJkOTZhYzA1ZTNlODcyM2ZiNGE5NTgyZGI3Y2MzNmQ2YWZlNTdmN2UyYjkwNDlhNjgzYjAzM2EiLCJ0eXAiOiJKV1QifQ" +
   ".eyJhdWQiOiJhcHAuZXhhbXBsZS5jb20iLCJlbWFpbCI6ImFsaWNlQGV4YW1wbGUuY29tIiwiZXhwIjoxNzAwMDAwMzAwLCJncm91cHMiOlsiYWRtaW5zIiwiZGV2cyJdLCJpYXQiOjE3MDAwMDAwMDAsImlzcyI6ImFwcC5leGFtcGxlLmNvbSIsImp0aSI6IjVmMGU5YTNjLThkMmItNGM3MS05ZTZhLTJiNGQ4ZjFjN2EzMCIsIm5hbWUiOiJBbGljZSIsInNpZCI6ImI3YzRlMmQxLTZhOWYtNGUzOC04YzE1LTNkMmE3ZjliMGU2NCIsInN1YiI6ImFsaWNlLWlkLTAwMDEiLCJ1c2VyIjoiYWxpY2UtaWQtMDAwMSJ9" +
