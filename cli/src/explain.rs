@@ -1,11 +1,12 @@
 //! What the tool prints: verified claims as JSON, rejections in words, unverified decodes.
 
 use pomerium_jwt::dangerous::{self, Unverified};
-use pomerium_jwt::{Audience, Claims, Error, KeySet};
+use pomerium_jwt::{Audience, Claims, Error, KeySet, UnknownKid};
 use serde_json::{Map, Value, json};
 
 use crate::VerifyArgs;
 use crate::keys::MAX_KEYS;
+use crate::terminal;
 
 /// The verifier's configuration, for messages.
 pub(crate) struct Context<'a> {
@@ -20,9 +21,37 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The claims the verifier reads itself, which `claims_json` writes first, in this order.
+const KNOWN: [&str; 12] = ["iss", "aud", "sub", "email", "user", "name", "sid", "jti", "groups", "exp", "iat", "nbf"];
+
 /// The verified claims as one JSON object: every known claim, `null` when absent, `groups`
-/// always an array, strings unescaped from the token and encoded again as JSON.
+/// always an array, strings unescaped from the token and encoded again as JSON; then every other
+/// claim of the token (Pomerium's `jwt_claims_headers` claims), in token order, with its value.
 pub(crate) fn claims_json(claims: &Claims<'_>) -> String {
+    let mut out = known_claims_json(claims);
+    out.pop(); // the closing brace; the other claims follow
+    for (name, value) in claims.members() {
+        let mut scratch = vec![0u8; name.raw().len()];
+        // Top-level names were checked to unescape when the token was verified.
+        let Ok(name) = name.unescape_into(&mut scratch) else { continue };
+        if KNOWN.contains(&name) {
+            continue;
+        }
+        out.push(',');
+        out.push_str(&Value::from(name).to_string());
+        out.push(':');
+        // Encoded again where serde_json can (so `\u0026` becomes `&`); a value it refuses (a
+        // lone surrogate inside) is written as it is in the token, which is valid JSON text.
+        match serde_json::from_str::<Value>(value.json()) {
+            Ok(value) => out.push_str(&value.to_string()),
+            Err(_) => out.push_str(value.json()),
+        }
+    }
+    out.push('}');
+    out
+}
+
+fn known_claims_json(claims: &Claims<'_>) -> String {
     let aud = match claims.aud {
         Audience::One(one) => json!(one),
         Audience::Many(many) => json!(many.iter().collect::<Vec<_>>()),
@@ -75,21 +104,36 @@ pub(crate) fn rejection(error: Error, token: &[u8], ctx: &Context<'_>) -> String
             };
             format!("wrong issuer: the token's iss is {}, expected {expected}", member(Part::Payload, "iss"))
         }
-        Error::UnknownKey => format!(
-            "unknown key: no key matches the token's kid {} ({} key(s) loaded, each with another kid)",
-            member(Part::Header, "kid"),
+        Error::UnknownKey { kid: Some(kid) } => format!(
+            "unknown key: no key matches the token's kid {} ({} key(s) loaded, each with another kid); \
+             if Pomerium's signing key rotated, fetch its JWKS again",
+            quoted_kid(&kid),
             ctx.keys
         ),
+        Error::UnknownKey { kid: None } => "unknown key: no key loaded".to_owned(),
         Error::BadSignature => format!(
             "bad signature: no key that may have signed it ({} loaded in all) verifies it; the token was \
              signed by another key, or altered",
             ctx.keys
         ),
         Error::UnsupportedAlgorithm => {
-            format!("unsupported algorithm: alg is {}, only ES256 is accepted", member(Part::Header, "alg"))
+            let alg = member(Part::Header, "alg");
+            let advice = if alg.starts_with("\"RS") || alg.starts_with("\"PS") {
+                ": Pomerium signs with RSA when its signing_key is an RSA key; this verifier needs \
+                 Pomerium to sign with an EC P-256 key (ES256)"
+            } else {
+                ""
+            };
+            format!("unsupported algorithm: alg is {alg}, only ES256 is accepted{advice}")
         }
         other => other.to_string(),
     }
+}
+
+/// The kid an unknown-key error carries, as a JSON string (marked when it was cut).
+fn quoted_kid(kid: &UnknownKid) -> String {
+    let text = Value::from(String::from_utf8_lossy(kid.as_bytes())).to_string();
+    if kid.is_complete() { text } else { format!("{text}... ({} bytes)", kid.len()) }
 }
 
 #[derive(Clone, Copy)]
@@ -137,11 +181,14 @@ pub(crate) fn unverified(parts: &Unverified<'_>) -> String {
     out
 }
 
+/// The JSON pretty-printed, safe for a terminal; JSON that serde_json refuses (a lone surrogate,
+/// which the tool's own parser accepts in a value it does not read) as it is, with every
+/// control character escaped.
 fn pretty(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| text.to_owned())
+    match serde_json::from_str::<Value>(text).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()) {
+        Some(pretty) => terminal::escape_json(&pretty),
+        None => terminal::escape_all(text),
+    }
 }
 
 /// A Unix time as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian calendar).

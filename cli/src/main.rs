@@ -4,8 +4,9 @@
 
 mod explain;
 mod keys;
+mod terminal;
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -79,8 +80,8 @@ struct VerifyArgs {
     /// Allowed clock skew for exp, iat and nbf, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = pomerium_jwt::DEFAULT_LEEWAY)]
     leeway: u64,
-    /// The token (or a whole 'X-Pomerium-Jwt-Assertion: ...' header line); '-' or absent: read
-    /// it from standard input.
+    /// The token, or a whole header line ('X-Pomerium-Jwt-Assertion: ...', 'Authorization:
+    /// Bearer ...'); '-' or absent: read it from standard input.
     token: Option<String>,
 }
 
@@ -93,15 +94,21 @@ fn main() -> ExitCode {
 }
 
 fn verify(args: &VerifyArgs) -> ExitCode {
+    // An unset shell variable gives an empty value, which would require an empty aud or iss.
+    if args.audience.is_empty() {
+        return usage_error("--audience is empty; pass the route's host, e.g. --audience app.example.com");
+    }
+    if args.issuer.as_deref() == Some("") {
+        return usage_error("--issuer is empty; leave it out for Pomerium's default issuers, or pass the issuer");
+    }
     // Keys first, so a bad key file is reported even when the token is bad too.
     let keys = match keys::load(&args.keys) {
         Ok(keys) => keys,
         Err(message) => return usage_error(&message),
     };
-    let token = match read_token(args.token.as_deref()) {
+    let token = match read_token(args.token.as_deref(), "verify --key KEY --audience AUD") {
         Ok(token) => token,
-        Err(Input::Unreadable(message)) => return usage_error(&message),
-        Err(Input::TooLarge(len)) => return reject(&format!("token is larger than {MAX_TOKEN} bytes ({len}+ bytes)")),
+        Err(input) => return input.exit(),
     };
     let now = match args.now {
         Some(now) => now,
@@ -118,7 +125,7 @@ fn verify(args: &VerifyArgs) -> ExitCode {
     let mut buffers: Box<Buffers<MAX_TOKEN, MAX_GROUPS>> = Box::default();
     match verifier.verify(&token, UnixTime::from_secs(now), &mut buffers) {
         Ok(claims) => {
-            println!("{}", explain::claims_json(&claims));
+            println!("{}", terminal::escape_json(&explain::claims_json(&claims)));
             ExitCode::SUCCESS
         }
         Err(error) => reject(&explain::rejection(error, &token, &explain::Context::new(args, &keys))),
@@ -126,10 +133,9 @@ fn verify(args: &VerifyArgs) -> ExitCode {
 }
 
 fn inspect(token: Option<&str>) -> ExitCode {
-    let token = match read_token(token) {
+    let token = match read_token(token, "inspect") {
         Ok(token) => token,
-        Err(Input::Unreadable(message)) => return usage_error(&message),
-        Err(Input::TooLarge(len)) => return reject(&format!("token is larger than {MAX_TOKEN} bytes ({len}+ bytes)")),
+        Err(input) => return input.exit(),
     };
     let mut buffer = vec![0u8; token.len()];
     match dangerous::decode_unverified(&token, &mut buffer) {
@@ -141,16 +147,44 @@ fn inspect(token: Option<&str>) -> ExitCode {
     }
 }
 
+/// Why there is no token to check.
 enum Input {
+    /// Standard input could not be read (exit 2).
     Unreadable(String),
+    /// No token given, and standard input is a terminal: say how to pass one (exit 2).
+    Terminal(&'static str),
+    /// Larger than the tool reads (exit 1).
     TooLarge(usize),
+    /// Nothing but white space and header names (exit 1).
+    Empty,
 }
 
-/// The token from the argument or standard input, without surrounding white space or a leading
-/// `X-Pomerium-Jwt-Assertion:` header name.
-fn read_token(arg: Option<&str>) -> Result<Vec<u8>, Input> {
+impl Input {
+    fn exit(self) -> ExitCode {
+        match self {
+            Input::Unreadable(message) => usage_error(&message),
+            Input::Terminal(command) => usage_error(&format!(
+                "no token given. Pass it as an argument or on standard input, e.g.\n  \
+                 pomerium-jwt {command} \"$TOKEN\"\n  \
+                 pomerium-jwt {command} - < token.txt\n\
+                 (the value of the X-Pomerium-Jwt-Assertion header; a whole header line such as \
+                 'Authorization: Bearer ...' works too)"
+            )),
+            Input::TooLarge(len) => reject(&format!("token is larger than {MAX_TOKEN} bytes ({len}+ bytes)")),
+            Input::Empty => reject(
+                "the token is empty: Pomerium sends an empty X-Pomerium-Jwt-Assertion header when it \
+                 could not sign one (its log says why)",
+            ),
+        }
+    }
+}
+
+/// The token from the argument or standard input, without surrounding white space, a leading
+/// `X-Pomerium-Jwt-Assertion:` or `Authorization:` header name, or a `Bearer` scheme.
+fn read_token(arg: Option<&str>, command: &'static str) -> Result<Vec<u8>, Input> {
     let raw = match arg {
         Some(token) if token != "-" => token.as_bytes().to_vec(),
+        None if std::io::stdin().is_terminal() => return Err(Input::Terminal(command)),
         _ => {
             let mut bytes = Vec::new();
             // Read a little past the limit: white space around a token at the limit is fine,
@@ -167,10 +201,18 @@ fn read_token(arg: Option<&str>) -> Result<Vec<u8>, Input> {
             bytes
         }
     };
-    const HEADER: &[u8] = b"x-pomerium-jwt-assertion:";
     let mut token = raw.trim_ascii();
-    if token.get(..HEADER.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(HEADER)) {
-        token = token.get(HEADER.len()..).unwrap_or_default().trim_ascii();
+    for header in [&b"x-pomerium-jwt-assertion:"[..], b"authorization:"] {
+        token = strip_prefix_ignore_case(token, header).unwrap_or(token).trim_ascii();
+    }
+    // `Bearer` and the white space after it (RFC 6750 scheme names are case-insensitive).
+    if let Some(rest) = strip_prefix_ignore_case(token, b"bearer")
+        && rest.first().is_none_or(u8::is_ascii_whitespace)
+    {
+        token = rest.trim_ascii();
+    }
+    if token.is_empty() {
+        return Err(Input::Empty);
     }
     if token.len() > MAX_TOKEN {
         return Err(Input::TooLarge(token.len()));
@@ -178,12 +220,21 @@ fn read_token(arg: Option<&str>) -> Result<Vec<u8>, Input> {
     Ok(token.to_vec())
 }
 
+fn strip_prefix_ignore_case<'a>(text: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| text.get(prefix.len()..).unwrap_or_default())
+}
+
+/// One line on stderr; the reason may quote the token, so nothing in it reaches the terminal raw.
 fn reject(reason: &str) -> ExitCode {
-    eprintln!("rejected: {reason}");
+    eprintln!("rejected: {}", terminal::escape_all(reason));
     ExitCode::from(1)
 }
 
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("pomerium-jwt: {message}");
+    // Messages quote file names and URLs: keep their control characters off the terminal too,
+    // while the message's own line breaks stay.
+    let safe: Vec<String> = message.lines().map(terminal::escape_all).collect();
+    eprintln!("pomerium-jwt: {}", safe.join("\n"));
     ExitCode::from(2)
 }

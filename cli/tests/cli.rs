@@ -1,4 +1,4 @@
-//! The built `pomerium-jwt` binary against shared/CLI.md: exit codes, stdout JSON, the single
+//! The built `pomerium-jwt` binary against docs/CLI.md: exit codes, stdout JSON, the single
 //! stderr line, input forms and capacities, over the fixtures of tests/data.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -13,7 +13,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_pomerium-jwt");
 
 fn data(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
 }
 
 fn manifest(name: &str) -> Vec<Value> {
@@ -87,8 +87,25 @@ fn every_token_fixture_through_the_binary() {
             assert!(out.stderr.is_empty(), "{name}");
             let stdout = String::from_utf8(out.stdout).unwrap();
             assert_eq!(stdout.lines().count(), 1, "{name}: one JSON object on one line");
-            let claims: Value = serde_json::from_str(&stdout).unwrap();
-            assert_eq!(claims, case["claims"], "{name}");
+            // A claim the verifier does not read may hold a lone surrogate (SPEC §4); the tool
+            // prints it as the token has it, valid JSON text that serde_json refuses to read.
+            let printed: serde_json::Map<String, Value> =
+                serde_json::from_str(&lone_surrogates_replaced(&stdout)).unwrap();
+            // The known claims as the manifest has them, first; then every other claim of the
+            // payload (which the manifest leaves out), as the payload has it.
+            let known = case["claims"].as_object().unwrap();
+            let (first, others): (Vec<_>, Vec<_>) =
+                printed.into_iter().enumerate().partition(|(i, _)| *i < known.len());
+            let first: serde_json::Map<String, Value> = first.into_iter().map(|(_, kv)| kv).collect();
+            let others: serde_json::Map<String, Value> = others.into_iter().map(|(_, kv)| kv).collect();
+            assert_eq!(&first, known, "{name}");
+            let payload = token.split('.').nth(1).unwrap();
+            let payload = String::from_utf8(b64_decode(payload)).unwrap();
+            let payload: serde_json::Map<String, Value> =
+                serde_json::from_str(&lone_surrogates_replaced(&payload)).unwrap();
+            let expected: serde_json::Map<String, Value> =
+                payload.into_iter().filter(|(claim, _)| !known.contains_key(claim)).collect();
+            assert_eq!(others, expected, "{name}: the other claims");
         } else {
             assert_rejected(&out, name);
         }
@@ -139,9 +156,245 @@ fn token_input_forms() {
         let line = format!("{header}{token}");
         assert_eq!(code(&run(&with(&args, &line), None)), 0, "{header:?} as argument");
     }
-    assert_rejected(&run(&args, Some(b"")), "empty input");
-    assert_rejected(&run(&args, Some(format!("Authorization: {token}").as_bytes())), "another header");
+    // Pomerium can send the same token as `Authorization: Bearer ${pomerium.jwt}`.
+    for line in [
+        format!("Authorization: Bearer {token}"),
+        format!("authorization:bearer {token}"),
+        format!("AUTHORIZATION:\tBEARER\t{token}\r\n"),
+        format!("Bearer {token}"),
+        format!("Authorization: {token}"),
+        format!("X-Pomerium-Jwt-Assertion: Bearer {token}"),
+    ] {
+        let out = run(&args, Some(line.as_bytes()));
+        assert_eq!(code(&out), 0, "{line:?}: {}", stderr(&out));
+        assert_eq!(code(&run(&with(&args, &line), None)), 0, "{line:?} as argument");
+    }
     assert_rejected(&run(&args, Some(format!("{token} {token}").as_bytes())), "two tokens");
+    assert_rejected(&run(&args, Some(format!("Bearer{token}").as_bytes())), "no space after Bearer");
+    assert_rejected(&run(&args, Some(format!("Basic {token}").as_bytes())), "another scheme");
+    // Pomerium sends an empty assertion header when it cannot sign: say so.
+    for empty in
+        ["", " \n", "X-Pomerium-Jwt-Assertion:", "X-Pomerium-Jwt-Assertion:  \r\n", "Authorization: Bearer", "Bearer "]
+    {
+        let err = assert_rejected(&run(&args, Some(empty.as_bytes())), empty);
+        assert!(err.contains("empty") && err.contains("Pomerium"), "{empty:?}: {err}");
+        let err = assert_rejected(&run(&with(&args, empty), None), empty);
+        assert!(err.contains("empty"), "{empty:?} as argument: {err}");
+    }
+    let err = assert_rejected(&run(&["inspect", ""], None), "inspect empty");
+    assert!(err.contains("empty"), "{err}");
+}
+
+/// With no TOKEN and a terminal on standard input, the tool says how to pass one and exits 2
+/// instead of waiting for input (run under `script`, which gives it a terminal).
+#[test]
+fn a_terminal_without_a_token_gets_help_not_a_wait() {
+    let key = data("python/key1.jwks.json").display().to_string();
+    for command in [format!("{BIN} verify --key {key} --audience app.example.com"), format!("{BIN} inspect")] {
+        let out = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("script(1) from util-linux runs the tool on a terminal");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains("no token given") && text.contains("< token.txt"), "{command}: {text}");
+    }
+}
+
+/// Pomerium signs RS256 when its signing_key is an RSA key: the token's alg is named (its
+/// 256-byte signature is not what is reported), and the RSA key file gets advice for RSA.
+#[test]
+fn rsa_tokens_and_keys_are_named_as_such() {
+    let ec_key = data("openssl/ec_public.pem").display().to_string();
+    let token = std::fs::read_to_string(data("openssl/tokens/openssl_rs256.jwt")).unwrap();
+    let out = run(
+        &["verify", "--key", &ec_key, "--audience", "app.example.com", "--now", "1700000100"],
+        Some(token.as_bytes()),
+    );
+    let err = assert_rejected(&out, "RS256 token");
+    assert!(err.contains("\"RS256\"") && err.contains("EC P-256") && !err.contains("64 bytes"), "{err}");
+
+    for file in ["openssl/rsa_signing_key.pem", "openssl/rsa_signing_key.pkcs1.pem"] {
+        let key = data(file).display().to_string();
+        let out = run(&["verify", "--key", &key, "--audience", "app.example.com", &token], None);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 2, "{file}: {err}");
+        assert!(err.contains("RSA private key") && err.contains("EC P-256") && err.contains(file), "{file}: {err}");
+        assert!(!err.contains("openssl ec -in key.pem"), "{file}: EC advice for an RSA key: {err}");
+    }
+    let ec_private = data("openssl/ec_private.pem").display().to_string();
+    let out = run(&["verify", "--key", &ec_private, "--audience", "app.example.com", &token], None);
+    assert!(code(&out) == 2 && stderr(&out).contains("openssl ec -in"), "{}", stderr(&out));
+}
+
+#[test]
+fn empty_audience_or_issuer_is_a_usage_error() {
+    let token = typical()["token"].as_str().unwrap().to_owned();
+    let key = data("python/key1.jwks.json").display().to_string();
+    for args in [
+        vec!["verify", "--key", &key, "--audience", "", &token],
+        vec!["verify", "--key", &key, "--audience", "app.example.com", "--issuer", "", &token],
+    ] {
+        let out = run(&args, None);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("is empty"), "{}", stderr(&out));
+    }
+}
+
+/// A JWK with more members than a JSON object may have is named as that, not as too many keys.
+#[test]
+fn key_file_capacities_are_named() {
+    let dir = std::env::temp_dir().join(format!("pomerium-jwt-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let members: Vec<String> = (0..129).map(|i| format!(r#""m{i}":1"#)).collect();
+    let file = dir.join("wide.jwk.json");
+    std::fs::write(&file, format!("{{{}}}", members.join(","))).unwrap();
+    let token = typical()["token"].as_str().unwrap().to_owned();
+    let out = run(&["verify", "--key", file.to_str().unwrap(), "--audience", "a", &token], None);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("128 members") && !stderr(&out).contains("keys in all"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Every claim of a verified token is printed: the known ones as before, and every other claim
+/// (Pomerium's jwt_claims_headers) with its value, equal to serde_json's reading of the payload.
+#[test]
+fn verify_prints_every_claim() {
+    let key = data("python/key1.jwks.json").display().to_string();
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(data("python/custom/cases.json")).unwrap()).unwrap();
+    let mut checked = 0;
+    for case in cases.iter().filter(|c| c["verdict"] == "ok") {
+        let name = case["name"].as_str().unwrap();
+        let out = run(
+            &["verify", "--key", &key, "--audience", "app.example.com", "--now", "1700000100"],
+            Some(case["token"].as_str().unwrap().as_bytes()),
+        );
+        assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "{name}: one line");
+        let printed: serde_json::Map<String, Value> = serde_json::from_str(&stdout).unwrap();
+        let signed: serde_json::Map<String, Value> = serde_json::from_str(case["payload"].as_str().unwrap()).unwrap();
+        for (claim, value) in &signed {
+            let got = &printed[claim];
+            // Numbers compare as numbers (a JSON reader may write 3.5e-1 as 0.35).
+            if let (Some(a), Some(b)) = (got.as_f64(), value.as_f64()) {
+                assert_eq!(a, b, "{name}: {claim}");
+            } else {
+                assert_eq!(got, value, "{name}: {claim}");
+            }
+        }
+        for always in ["iss", "aud", "sub", "email", "groups", "exp", "iat"] {
+            assert!(printed.contains_key(always), "{name}: {always}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5);
+    let duplicate = cases.iter().find(|c| c["verdict"] == "duplicate").unwrap();
+    let out = run(
+        &["verify", "--key", &key, "--audience", "app.example.com", "--now", "1700000100"],
+        Some(duplicate["token"].as_str().unwrap().as_bytes()),
+    );
+    assert!(assert_rejected(&out, "duplicate").contains("duplicate"));
+}
+
+/// Nothing from a token reaches the terminal raw: C0 and C1 controls, DEL and the bidi
+/// formatting characters are written as \uXXXX in inspect output and in rejections.
+#[test]
+fn token_text_is_escaped_for_the_terminal() {
+    let header = r#"{"alg":"ES256","kid":"\u009b31mRED\u007f\u202e\u001b[2J"}"#;
+    let payload = "{\"aud\":\"x\u{9b}\u{202e}\u{2066}\u{7f}\",\"iss\":\"\\u001b]0;title\\u0007\",\"lone\":\"\\ud800\"}";
+    let token = format!("{}.{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()), b64(&[1u8; 64]));
+    let key = data("python/key1.jwks.json").display().to_string();
+    let forbidden = |text: &str| {
+        text.chars().find(|&c| {
+            c != '\n' && matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    let out = run(&["inspect", &token], None);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(forbidden(&shown), None, "inspect: {shown:?}");
+    assert!(shown.contains("\\u009b31mRED") && shown.contains("\\u202e"), "{shown}");
+
+    let err = assert_rejected(&run(&["verify", "--key", &key, "--audience", "a", &token], None), "unknown kid");
+    assert_eq!(forbidden(&err), None, "{err:?}");
+    assert!(err.contains("\\u009b31mRED"), "{err}");
+
+    // Signed tokens (tests/data/gen-custom-claims.py): a wrong audience quotes the token's aud;
+    // a verified token's claims are printed escaped, as the same JSON values.
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(data("python/custom/cases.json")).unwrap()).unwrap();
+    let case = |name: &str| cases.iter().find(|c| c["name"] == name).unwrap()["token"].as_str().unwrap().to_owned();
+    let args = ["verify", "--key", &key, "--audience", "app.example.com", "--now", "1700000100"];
+    let err = assert_rejected(&run(&args, Some(case("terminal_controls_wrong_audience").as_bytes())), "aud");
+    assert_eq!(forbidden(&err), None, "{err:?}");
+    assert!(err.contains("wrong audience") && err.contains("\\u009b31m\\u202e\\u001b]0;t\\u0007"), "{err}");
+    let out = run(&args, Some(case("terminal_controls").as_bytes()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(forbidden(printed.trim_end()), None, "{printed:?}");
+    let claims: Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(claims["title"], "\u{1b}[31mred\u{9b}31m\u{7f}\u{202e}evil\u{2066}");
+}
+
+/// JSON text with each `\\uXXXX` escape of a lone UTF-16 surrogate turned into `\\ufffd`.
+fn lone_surrogates_replaced(json: &str) -> String {
+    let (mut out, mut rest) = (String::new(), json);
+    let hex = |s: &str| s.get(2..6).and_then(|h| u16::from_str_radix(h, 16).ok()).filter(|_| s.starts_with("\\u"));
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match hex(rest) {
+            Some(0xD800..=0xDBFF) if hex(&rest[6..]).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low)) => {
+                out.push_str(&rest[..12]);
+                rest = &rest[12..];
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.push_str("\\ufffd");
+                rest = &rest[6..];
+            }
+            _ => {
+                let len = 1 + rest[1..].chars().next().map_or(0, char::len_utf8);
+                out.push_str(&rest[..len]);
+                rest = &rest[len..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Decodes unpadded base64url.
+fn b64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => panic!("not base64url: {c}"),
+    };
+    let mut out = Vec::new();
+    for chunk in text.as_bytes().chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &c)| n | u32::from(value(c)) << (18 - 6 * i));
+        out.extend(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+/// Unpadded base64url, for tokens made in these tests.
+fn b64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
 }
 
 #[test]

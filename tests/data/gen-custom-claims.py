@@ -10,7 +10,8 @@ repeated through escapes) and signs them with Python `cryptography` (RFC 6979 de
 ECDSA, so the output is the same on every run) under tests/data/python/key1.private.pem.
 
 Output: tests/data/python/custom/cases.json, a list of
-  {"name", "token", "payload" (the exact signed JSON), "verdict": "ok" | "duplicate"}.
+  {"name", "token", "payload" (the exact signed JSON), "verdict": "ok" | "duplicate" |
+   "wrong_audience" (for audience app.example.com)}.
 Run: python3 tests/data/gen-custom-claims.py   (needs cryptography>=44)
 """
 import base64
@@ -88,6 +89,11 @@ cases = [
     ("white_space_kept",
      ' {\n "aud" : "app.example.com" ,\t"iss":"app.example.com","exp":1700000300,"iat":1700000000,'
      ' "department" : "R\\u0026D" }\r\n', "ok"),
+    # Characters a terminal acts on (C1 CSI, DEL, bidi overrides; Go writes them raw, and C0
+    # controls as \u001b), in a verified custom claim and in a rejected token's aud.
+    ("terminal_controls", go_json({**BASE, "title": "\x1b[31mred\x9b31m\x7f\u202eevil\u2066"}), "ok"),
+    ("terminal_controls_wrong_audience",
+     go_json({**BASE, "aud": "x\x9b31m\u202e\x1b]0;t\x07"}), "wrong_audience"),
     ("custom_name_duplicated_by_escapes",
      go_json(BASE)[:-1] + r',"department":"R","d\u0065partment":"S"}', "duplicate"),
 ]
