@@ -1,23 +1,28 @@
-//! Runs the example service: every request must carry a valid `X-Pomerium-Jwt-Assertion`.
+//! An axum service behind `PomeriumJwtLayer`: every request must carry a valid
+//! `X-Pomerium-Jwt-Assertion`; `GET /` and `GET /whoami` answer with the verified identity.
 //!
 //! ```text
-//! pomerium-jwt-axum --key KEYFILE --audience HOST [--issuer ISS] [--listen ADDR]
+//! cargo run -p pomerium-jwt-tower --example axum -- --key KEYFILE|URL --audience HOST [--issuer ISS] [--listen ADDR]
 //! ```
 //!
-//! Each option can come from the environment instead: `POMERIUM_JWT_KEY`,
+//! `--key` is a key file (JWKS, JWK, PEM, ...) read once, or the URL of Pomerium's JWKS
+//! (`https://authenticate.example.com/.well-known/pomerium/jwks.json`), fetched at start-up and
+//! kept fresh. Each option can come from the environment instead: `POMERIUM_JWT_KEY`,
 //! `POMERIUM_JWT_AUDIENCE`, `POMERIUM_JWT_ISSUER`, `LISTEN` (default `127.0.0.1:8080`; port 0
-//! picks a free one). The key file is read once at start-up; the clock is the system's.
+//! picks a free one).
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use pomerium_jwt_axum::{PomeriumAuth, app};
+use axum::routing::get;
+use axum::{Json, Router};
+use pomerium_jwt_tower::{Identity, Keys, PomeriumJwtLayer, RemoteJwks};
+use serde_json::{Value, json};
 
-const USAGE: &str = "usage: pomerium-jwt-axum --key KEYFILE --audience HOST [--issuer ISS] [--listen ADDR]
-  --key       JWKS, JWK or PEM public key / certificate file     (env POMERIUM_JWT_KEY)
-  --audience  the route's host, as Pomerium writes it in aud     (env POMERIUM_JWT_AUDIENCE)
-  --issuer    require this iss (default: what Pomerium writes)   (env POMERIUM_JWT_ISSUER)
-  --listen    address to listen on (default 127.0.0.1:8080)      (env LISTEN)";
+const USAGE: &str = "usage: axum --key KEYFILE|URL --audience HOST [--issuer ISS] [--listen ADDR]
+  --key       key file, or the https URL of Pomerium's JWKS        (env POMERIUM_JWT_KEY)
+  --audience  the route's host, as Pomerium writes it in aud       (env POMERIUM_JWT_AUDIENCE)
+  --issuer    require this iss (default: what Pomerium writes)     (env POMERIUM_JWT_ISSUER)
+  --listen    address to listen on (default 127.0.0.1:8080)        (env LISTEN)";
 
 struct Options {
     key: String,
@@ -54,6 +59,18 @@ fn options() -> Result<Options, String> {
     })
 }
 
+/// The example's routes, behind the layer.
+fn app(layer: PomeriumJwtLayer) -> Router {
+    Router::new().route("/", get(whoami)).route("/whoami", get(whoami)).layer(layer)
+}
+
+async fn whoami(identity: Identity) -> Json<Value> {
+    Json(json!({
+        "sub": identity.sub, "email": identity.email, "user": identity.user, "name": identity.name,
+        "sid": identity.sid, "groups": identity.groups, "iss": identity.iss, "exp": identity.exp,
+    }))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = match options() {
@@ -66,17 +83,26 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut auth = match PomeriumAuth::from_key_file(&options.key, options.audience.as_str()) {
-        Ok(auth) => auth,
+    let keys = if options.key.starts_with("https://") || options.key.starts_with("http://") {
+        match RemoteJwks::new(&options.key) {
+            Ok(remote) => remote.start().await,
+            Err(e) => Err(e),
+        }
+    } else {
+        Keys::from_file(&options.key)
+    };
+    let keys = match keys {
+        Ok(keys) => keys,
         Err(e) => {
             eprintln!("error: {}: {e}", options.key);
             return ExitCode::from(2);
         }
     };
+    let count = keys.len();
+    let mut layer = PomeriumJwtLayer::new(keys, options.audience.as_str());
     if let Some(issuer) = options.issuer {
-        auth = auth.with_issuer(issuer);
+        layer = layer.issuer(issuer);
     }
-    let keys = auth.key_count();
     let listener = match tokio::net::TcpListener::bind(&options.listen).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -85,10 +111,10 @@ async fn main() -> ExitCode {
         }
     };
     match listener.local_addr() {
-        Ok(addr) => println!("listening on http://{addr} (audience {}, {keys} key(s))", options.audience),
+        Ok(addr) => println!("listening on http://{addr} (audience {}, {count} key(s))", options.audience),
         Err(e) => eprintln!("listening (address unknown: {e})"),
     }
-    if let Err(e) = axum::serve(listener, app(Arc::new(auth))).await {
+    if let Err(e) = axum::serve(listener, app(layer)).await {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }

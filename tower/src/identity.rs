@@ -1,0 +1,108 @@
+//! The verified identity handlers receive: an owned copy of the token's claims.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use pomerium_jwt::{Audience, Claims};
+use serde_json::{Map, Value};
+
+/// Who the request is from, taken from a token whose signature, time, audience and issuer
+/// checks all passed. The layer puts it in the request's extensions; with the `axum` feature it
+/// is also an extractor, which answers 401 when the layer did not run (a route left outside the
+/// layer by mistake fails closed).
+///
+/// The standard claims are fields; every claim, custom ones included (Pomerium's
+/// `jwt_claims_headers`, such as `given_name`), is available through [`Identity::claim`] and
+/// [`Identity::claims`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Identity {
+    /// `iss`: who issued the token (the route's host, for current Pomerium).
+    pub iss: String,
+    /// `aud`: the audiences, one for current Pomerium.
+    pub aud: Vec<String>,
+    /// `sub`: the user's id at the identity provider.
+    pub sub: Option<String>,
+    /// `email`.
+    pub email: Option<String>,
+    /// `user`: Pomerium's user id.
+    pub user: Option<String>,
+    /// `name`.
+    pub name: Option<String>,
+    /// `sid`: the Pomerium session id.
+    pub sid: Option<String>,
+    /// `jti`: the token id.
+    pub jti: Option<String>,
+    /// `groups`, in token order; empty when absent or `null`.
+    pub groups: Vec<String>,
+    /// `exp`, in seconds since the Unix epoch.
+    pub exp: u64,
+    /// `iat`, in seconds since the Unix epoch.
+    pub iat: u64,
+    /// `nbf`, in seconds since the Unix epoch, when present.
+    pub nbf: Option<u64>,
+    /// The verified token's payload segment (base64url), decoded only when asked for.
+    payload: String,
+}
+
+impl Identity {
+    pub(crate) fn new(claims: &Claims<'_>, payload_segment: &str) -> Self {
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        Identity {
+            iss: claims.iss.to_owned(),
+            aud: match claims.aud {
+                Audience::One(one) => vec![one.to_owned()],
+                Audience::Many(many) => many.iter().map(str::to_owned).collect(),
+            },
+            sub: owned(claims.sub),
+            email: owned(claims.email),
+            user: owned(claims.user),
+            name: owned(claims.name),
+            sid: owned(claims.sid),
+            jti: owned(claims.jti),
+            groups: claims.groups.iter().map(str::to_owned).collect(),
+            exp: claims.exp,
+            iat: claims.iat,
+            nbf: claims.nbf,
+            payload: payload_segment.to_owned(),
+        }
+    }
+
+    /// Whether `groups` contains `group`.
+    pub fn in_group(&self, group: &str) -> bool {
+        self.groups.iter().any(|g| g == group)
+    }
+
+    /// Every claim of the verified token, as JSON values, custom claims included.
+    ///
+    /// `None` only for the rare payload that the verifier accepts but `serde_json` does not read
+    /// (a number beyond `f64`, a lone surrogate in a claim the verifier skips).
+    pub fn claims(&self) -> Option<Map<String, Value>> {
+        let json = Base64UrlUnpadded::decode_vec(&self.payload).ok()?;
+        match serde_json::from_slice(&json).ok()? {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// One claim of the verified token by name, custom claims included; `None` when absent.
+    pub fn claim(&self, name: &str) -> Option<Value> {
+        self.claims()?.remove(name)
+    }
+}
+
+#[cfg(feature = "axum")]
+impl<S: Send + Sync> axum_core::extract::FromRequestParts<S> for Identity {
+    type Rejection = http::StatusCode;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Identity>().cloned().ok_or(http::StatusCode::UNAUTHORIZED)
+    }
+}
+
+#[cfg(feature = "axum")]
+impl<S: Send + Sync> axum_core::extract::OptionalFromRequestParts<S> for Identity {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Identity>().cloned())
+    }
+}

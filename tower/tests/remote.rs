@@ -1,0 +1,238 @@
+//! The remote JWKS against JWKS servers on 127.0.0.1 that the tests start and misconfigure.
+//! Fetches are counted on the server; no assertion depends on how long anything took.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use pomerium_jwt_tower::{JwksClient, LoadError, PomeriumJwtLayer, RemoteJwks, Tables};
+use tokio::sync::Notify;
+
+use crate::common::*;
+
+async fn service(remote: RemoteJwks) -> std::net::SocketAddr {
+    let keys = remote.start().await.unwrap();
+    serve(reporting_app(PomeriumJwtLayer::new(keys, AUD), Arc::new(AtomicUsize::new(0)))).await
+}
+
+fn random_kid(i: usize) -> String {
+    use std::hash::{BuildHasher, RandomState};
+    format!("{:016x}{i}", RandomState::new().hash_one(i))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_unknown_kids_costs_one_fetch_per_cooldown() {
+    let server = JwksServer::start(Mode::Serve(jwks(&[OLD]))).await;
+    let cooldown = Duration::from_secs(3);
+    let addr = service(RemoteJwks::new(&server.url()).unwrap().cooldown(cooldown)).await;
+    assert_eq!(server.hits(), 1, "the start-up fetch");
+
+    // Within the start-up fetch's cooldown, unknown kids fetch nothing.
+    for i in 0..50 {
+        assert_eq!(status(addr, &sign_with_kid(OLD, &random_kid(i), &claims())).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(server.hits(), 1, "a refetch inside the cooldown");
+
+    // After it, a burst: the server now also has the NEW key, and holds its answer until the
+    // whole burst is in. Random kids and NEW's kid all wait for the same single fetch.
+    tokio::time::sleep(cooldown + Duration::from_millis(100)).await;
+    let gate = Arc::new(Notify::new());
+    server.set(Mode::Gated(gate.clone(), jwks(&[OLD, NEW])));
+    let mut burst = Vec::new();
+    for i in 0..100 {
+        let token = if i % 10 == 0 { token(NEW) } else { sign_with_kid(ATTACKER, &random_kid(i), &claims()) };
+        burst.push(tokio::spawn(async move { (i % 10 == 0, status(addr, &token).await) }));
+    }
+    assert!(eventually(async || server.hits() == 2).await, "the burst triggered no fetch");
+    // Let the rest of the burst arrive at the layer while the fetch is held.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    gate.notify_one();
+    for request in burst {
+        let (new_key, code) = request.await.unwrap();
+        let expected = if new_key { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
+        assert_eq!(code, expected, "new key: {new_key}");
+    }
+    // And more unknown kids right after: cooling down again.
+    server.set(Mode::Serve(jwks(&[OLD, NEW])));
+    for i in 0..20 {
+        assert_eq!(status(addr, &sign_with_kid(ATTACKER, &random_kid(i), &claims())).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(server.hits(), 2, "the burst cost more than one fetch");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_fetches_keep_the_last_good_keys_and_the_service_recovers() {
+    let server = JwksServer::start(Mode::Serve(jwks(&[OLD]))).await;
+    let remote = RemoteJwks::new(&server.url())
+        .unwrap()
+        .max_age(Duration::from_millis(100))
+        .cooldown(Duration::from_millis(50))
+        .read_timeout(Duration::from_millis(300))
+        .max_body(64 * 1024);
+    let addr = service(remote).await;
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK);
+
+    let failures = [
+        ("down (connection closed)", Mode::Drop),
+        ("500", Mode::Status(500)),
+        ("404", Mode::Status(404)),
+        ("slower than the read timeout", Mode::Slow(Duration::from_secs(3), jwks(&[NEW]))),
+        ("garbage", Mode::Serve("<html>it works</html>".into())),
+        ("empty key set", Mode::Serve(r#"{"keys":[]}"#.into())),
+        ("RSA keys only", Mode::Serve(r#"{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"}]}"#.into())),
+        ("a broken P-256 key", Mode::Serve(jwks(&[NEW]).replace("\"x\":\"", "\"x\":\"AA"))),
+        ("larger than the cap", Mode::Serve(format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(100 * 1024)))),
+    ];
+    for (what, mode) in failures {
+        let before = server.hits();
+        server.set(mode);
+        // Two failed refreshes in this mode, then the old keys must still verify.
+        assert!(eventually(async || server.hits() >= before + 2).await, "{what}: no refresh was attempted");
+        assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK, "{what}: the keys in use were lost");
+        assert_eq!(status(addr, &token(NEW)).await, StatusCode::UNAUTHORIZED, "{what}");
+    }
+
+    // The server recovers, with the new key: the service follows.
+    server.set(Mode::Serve(jwks(&[NEW])));
+    assert!(eventually(async || status(addr, &token(NEW)).await == StatusCode::OK).await, "never recovered");
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_old_and_new_keys_then_the_old_key_is_removed() {
+    let server = JwksServer::start(Mode::Serve(jwks(&[OLD]))).await;
+    // A long cooldown: only the background refresh (max age) brings the new keys.
+    let remote =
+        RemoteJwks::new(&server.url()).unwrap().max_age(Duration::from_millis(200)).cooldown(Duration::from_secs(3600));
+    let addr = service(remote).await;
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK);
+    assert_eq!(status(addr, &token(NEW)).await, StatusCode::UNAUTHORIZED);
+
+    server.set(Mode::Serve(jwks(&[OLD, NEW])));
+    assert!(eventually(async || status(addr, &token(NEW)).await == StatusCode::OK).await, "new key never arrived");
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK, "both keys verify during the rotation");
+
+    server.set(Mode::Serve(jwks(&[NEW])));
+    assert!(eventually(async || status(addr, &token(OLD)).await == StatusCode::UNAUTHORIZED).await, "old key kept");
+    assert_eq!(status(addr, &token(NEW)).await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_kid_of_a_rotated_key_is_fetched_on_demand() {
+    let server = JwksServer::start(Mode::Serve(jwks(&[OLD]))).await;
+    // No background refresh during the test; a short cooldown.
+    let remote =
+        RemoteJwks::new(&server.url()).unwrap().max_age(Duration::from_secs(3600)).cooldown(Duration::from_millis(200));
+    let addr = service(remote).await;
+    server.set(Mode::Serve(jwks(&[OLD, NEW])));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first request with the new kid waits for one fetch and passes.
+    assert_eq!(status(addr, &token(NEW)).await, StatusCode::OK);
+    assert_eq!(server.hits(), 2);
+}
+
+#[tokio::test]
+async fn start_up_with_the_jwks_unreachable_fails_by_default() {
+    // A port with nothing listening: connection refused.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let error = RemoteJwks::new(&format!("http://{closed}/jwks.json")).unwrap().start().await.unwrap_err();
+    assert!(matches!(error, LoadError::Connect(_)), "{error}");
+
+    let server = JwksServer::start(Mode::Status(500)).await;
+    let error = RemoteJwks::new(&server.url()).unwrap().start().await.unwrap_err();
+    assert!(matches!(error, LoadError::Status(500)), "{error}");
+
+    let server = JwksServer::start(Mode::Serve(r#"{"keys":[]}"#.into())).await;
+    let error = RemoteJwks::new(&server.url()).unwrap().start().await.unwrap_err();
+    assert!(matches!(error, LoadError::NoUsableKey), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_without_keys_answers_503_until_the_keys_arrive() {
+    let server = JwksServer::start(Mode::Status(503)).await;
+    let remote = RemoteJwks::new(&server.url()).unwrap().cooldown(Duration::from_millis(100)).start_without_keys();
+    let addr = service(remote).await;
+    let (code, retry, body) = fetch(addr, &[("X-Pomerium-Jwt-Assertion", &token(OLD))]).await;
+    assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert_eq!(body, "");
+    // A missing header is still the client's fault.
+    assert_eq!(fetch(addr, &[]).await.0, StatusCode::UNAUTHORIZED);
+
+    server.set(Mode::Serve(jwks(&[OLD])));
+    assert!(eventually(async || status(addr, &token(OLD)).await == StatusCode::OK).await, "keys never arrived");
+}
+
+#[tokio::test]
+async fn urls_that_keys_may_not_come_from() {
+    for url in ["ftp://example.com/jwks.json", "/jwks.json", "not a url"] {
+        assert!(matches!(RemoteJwks::new(url), Err(LoadError::Url(_))), "{url}");
+    }
+    // Plain http to a host that is not loopback: refused before any connection is made.
+    for url in ["http://10.0.0.1/jwks.json", "http://authenticate.example.com/jwks.json"] {
+        let error = RemoteJwks::new(url).unwrap().start().await.unwrap_err();
+        assert!(matches!(error, LoadError::Url(_)), "{url}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn https_is_spoken_to_https_urls() {
+    // A plain HTTP server behind an https URL: the TLS handshake fails, nothing is accepted.
+    let server = JwksServer::start(Mode::Serve(jwks(&[OLD]))).await;
+    let url = format!("https://127.0.0.1:{}/jwks.json", server.addr.port());
+    let error = RemoteJwks::new(&url).unwrap().connect_timeout(Duration::from_secs(5)).start().await.unwrap_err();
+    assert!(matches!(error, LoadError::Tls(_)), "{error}");
+}
+
+/// A client that fails or serves on command, counting calls: the schedule on tokio's paused
+/// clock, with no network and no real waiting.
+struct FakeClient {
+    calls: AtomicUsize,
+    body: std::sync::Mutex<Result<String, u16>>,
+}
+
+impl JwksClient for FakeClient {
+    fn get<'a>(&'a self, _url: &'a axum::http::Uri) -> pomerium_jwt_tower::FetchFuture<'a> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let answer = self.body.lock().unwrap().clone();
+        Box::pin(async move { answer.map(Into::into).map_err(LoadError::Status) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn refresh_at_max_age_and_retry_after_the_cooldown_on_a_paused_clock() {
+    let fake = Arc::new(FakeClient { calls: AtomicUsize::new(0), body: std::sync::Mutex::new(Ok(jwks(&[OLD]))) });
+    let calls = || fake.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let keys = RemoteJwks::new("https://authenticate.example.com/.well-known/pomerium/jwks.json")
+        .unwrap()
+        .tables(Tables::Plain)
+        .client(fake.clone())
+        .start()
+        .await
+        .unwrap();
+    assert_eq!((calls(), keys.len()), (1, 1));
+    tokio::time::sleep(Duration::from_secs(599)).await;
+    assert_eq!(calls(), 1, "refreshed before the max age");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(calls(), 2, "not refreshed at the max age");
+
+    // Failing: retried every cooldown (30 s), the keys stay.
+    *fake.body.lock().unwrap() = Err(500);
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(calls(), 3);
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    assert_eq!((calls(), keys.len()), (4, 1));
+
+    // Back: the next retry brings the new keys, then the max age applies again.
+    *fake.body.lock().unwrap() = Ok(jwks(&[OLD, NEW]));
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!((calls(), keys.len()), (5, 2));
+    tokio::time::sleep(Duration::from_secs(300)).await;
+    assert_eq!(calls(), 5);
+
+    // Dropping the keys ends the task.
+    drop(keys);
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(calls(), 5);
+}
