@@ -115,7 +115,7 @@ impl Status {
             Error::UnsupportedAlgorithm => Status::UnsupportedAlgorithm,
             Error::CriticalHeader => Status::CriticalHeader,
             Error::BadHeader(_) => Status::BadHeader,
-            Error::UnknownKey => Status::UnknownKey,
+            Error::UnknownKey { .. } => Status::UnknownKey,
             Error::BadSignature => Status::BadSignature,
             Error::MissingClaim(_) => Status::MissingClaim,
             Error::InvalidClaim(_) => Status::InvalidClaim,
@@ -323,12 +323,38 @@ impl fmt::Write for Output<'_> {
     }
 }
 
+/// Characters a terminal or log viewer acts on beyond the C0 controls: DEL, the C1 controls
+/// (U+009B is CSI) and the bidi embedding, override and isolate characters. Hosts print what
+/// this module writes, so they are written as `\uXXXX` (the same JSON string).
+fn acts_on_terminals(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Passes JSON text through, writing the characters of [`acts_on_terminals`] as `\uXXXX`: they
+/// can only stand inside strings, so the JSON keeps its value.
+struct TerminalSafe<'a, W>(&'a mut W);
+
+impl<W: fmt::Write> fmt::Write for TerminalSafe<'_, W> {
+    fn write_str(&mut self, mut rest: &str) -> fmt::Result {
+        while let Some(at) = rest.find(acts_on_terminals) {
+            let (plain, tail) = rest.split_at_checked(at).ok_or(fmt::Error)?;
+            self.0.write_str(plain)?;
+            let mut chars = tail.chars();
+            if let Some(c) = chars.next() {
+                write!(self.0, "\\u{:04x}", u32::from(c))?;
+            }
+            rest = chars.as_str();
+        }
+        self.0.write_str(rest)
+    }
+}
+
 /// Escapes everything written through it as the inside of a JSON string.
 struct Escaped<'a, W>(&'a mut W);
 
 impl<W: fmt::Write> fmt::Write for Escaped<'_, W> {
     fn write_str(&mut self, mut rest: &str) -> fmt::Result {
-        while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ' || acts_on_terminals(c)) {
             let (plain, tail) = rest.split_at_checked(at).ok_or(fmt::Error)?;
             self.0.write_str(plain)?;
             let mut chars = tail.chars();
@@ -366,9 +392,27 @@ fn strings(out: &mut Output<'_>, values: Strings<'_>) -> fmt::Result {
     out.write_char(']')
 }
 
+/// The claims the module writes itself, first; every other claim follows them.
+const KNOWN: [&str; 12] = ["iss", "aud", "sub", "email", "user", "name", "sid", "jti", "groups", "exp", "iat", "nbf"];
+
 /// The claims as one JSON object, in the shape the command-line tool prints: every known claim,
-/// `null` when absent, `groups` always an array.
+/// `null` when absent, `groups` always an array; then every other claim of the token (Pomerium's
+/// `jwt_claims_headers` claims), name and value as the token writes them.
 fn write_claims(out: &mut Output<'_>, claims: &Claims<'_>) -> fmt::Result {
+    write_known_claims(out, claims)?;
+    for (name, value) in claims.members() {
+        if KNOWN.iter().any(|known| name.eq_str(known)) {
+            continue;
+        }
+        out.write_char(',')?;
+        TerminalSafe(out).write_str(name.json())?;
+        out.write_char(':')?;
+        TerminalSafe(out).write_str(value.json())?;
+    }
+    out.write_char('}')
+}
+
+fn write_known_claims(out: &mut Output<'_>, claims: &Claims<'_>) -> fmt::Result {
     out.write_str("{\"iss\":")?;
     string(out, claims.iss)?;
     out.write_str(",\"aud\":")?;
@@ -395,8 +439,8 @@ fn write_claims(out: &mut Output<'_>, claims: &Claims<'_>) -> fmt::Result {
     strings(out, claims.groups)?;
     write!(out, ",\"exp\":{},\"iat\":{},\"nbf\":", claims.exp, claims.iat)?;
     match claims.nbf {
-        Some(nbf) => write!(out, "{nbf}}}"),
-        None => out.write_str("null}"),
+        Some(nbf) => write!(out, "{nbf}"),
+        None => out.write_str("null"),
     }
 }
 
