@@ -3,7 +3,7 @@
 //!
 //! Each check takes the fuzzer's bytes, calls the library only inside [`library`] (where the fuzz
 //! build aborts on any heap allocation; see `fuzz/src/lib.rs`), formats every error it gets back
-//! (also inside [`library`]), and panics when a rule of `shared/SPEC.md` does not hold for the
+//! (also inside [`library`]), and panics when a rule of `docs/SPEC.md` does not hold for the
 //! result. The harness around the calls may allocate freely.
 //!
 //! Where a check compares with `serde_json`, it does so in both directions only where the two

@@ -1,4 +1,4 @@
-//! The verification pipeline, in the order SPEC.md fixes: size cap, split, decode, header, key
+//! The verification pipeline, in the order docs/SPEC.md fixes: size cap, split, decode, header, key
 //! choice, signature over the exact signing input, and only then the claims and their checks.
 
 use sha2::{Digest, Sha256};

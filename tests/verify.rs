@@ -1,4 +1,4 @@
-//! The verifier against SPEC.md, rule by rule, with tokens signed in the test.
+//! The verifier against docs/SPEC.md, rule by rule, with tokens signed in the test.
 
 use crate::common::*;
 use pomerium_jwt::{
@@ -355,7 +355,7 @@ fn audience_and_issuer() {
     }
 }
 
-/// Every "reject" of SPEC.md §1-5 that a token can carry, each with a valid signature unless
+/// Every "reject" of docs/SPEC.md §1-5 that a token can carry, each with a valid signature unless
 /// the case is about the signature or the structure.
 #[test]
 fn rejections() {

@@ -1,5 +1,5 @@
 //! Structure-aware tokens: a header and claims built from fuzzer input (`arbitrary`), signed
-//! with the fixed fuzz key, optionally corrupted, and the verdict SPEC.md implies for them.
+//! with the fixed fuzz key, optionally corrupted, and the verdict docs/SPEC.md implies for them.
 //!
 //! [`Case::build`] renders the JSON and, from the same structure, computes what SPEC requires:
 //! the rules each stage breaks. Within a stage SPEC fixes no order, so a token that breaks

@@ -10,7 +10,7 @@ signature decoded to r || s. A few come from PyJWT's jwt.encode, from OpenSSL
 (openssl/tokens/) and from node's jose (node/jose-tokens.json).
 
 Everything written is checked here before it is written:
-  * a small reference model of SPEC.md (strict JSON, key loading, the verifier pipeline) must
+  * a small reference model of docs/SPEC.md (strict JSON, key loading, the verifier pipeline) must
     give every case its declared result, and every key file its declared keys or error;
   * independently of that model: every "ok" token is verified by PyJWT, and its expected claims
     are compared with Python's own JSON reading of the payload; every case that is meant to
@@ -333,7 +333,7 @@ def sat_add(a, b):
 
 
 def ref_verify(token: str, keys: list, audience: str, issuer, now: int, leeway):
-    """SPEC.md as a Python model. keys: [(kid or None, public key)]. Returns claims or raises."""
+    """docs/SPEC.md as a Python model. keys: [(kid or None, public key)]. Returns claims or raises."""
     leeway = LEEWAY_DEFAULT if leeway is None else leeway
     parts = token.split(".")
     if len(parts) != 3 or any(p == "" for p in parts):
