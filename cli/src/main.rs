@@ -63,8 +63,10 @@ The output is marked UNVERIFIED: anyone can write a token that decodes. Use 'ver
 struct VerifyArgs {
     /// A key file (repeatable): PUBLIC KEY or CERTIFICATE PEM (several blocks allowed, or the
     /// whole file base64-encoded once more, as Pomerium's signing_key is), DER, a JWK, or a JWKS
-    /// such as /.well-known/pomerium/jwks.json (non-P-256 members are skipped).
-    #[arg(long = "key", value_name = "FILE", required = true)]
+    /// such as /.well-known/pomerium/jwks.json (non-P-256 members are skipped). Or the URL of
+    /// one, fetched once: https://authenticate.example.com/.well-known/pomerium/jwks.json
+    /// (http:// only to a loopback address; 30 s, 4 MiB and 3 redirects at most).
+    #[arg(long = "key", value_name = "FILE|URL", required = true)]
     keys: Vec<std::path::PathBuf>,
     /// The expected audience: the route's host, e.g. app.example.com. The token's aud (a string,
     /// or an array of strings) must be or contain it.
