@@ -103,6 +103,28 @@ impl<'b> Claims<'b> {
     pub fn members(&self) -> Members<'b> {
         Members::new(self.payload)
     }
+
+    /// The verified claims deserialized into a type of yours (feature `serde`), with
+    /// `serde-json-core`: no_std, no allocation. It reads [`Claims::payload`], which this crate's
+    /// strict parser has already accepted (duplicates, escaped names, UTF-8, nesting), and the
+    /// policy checks have passed.
+    ///
+    /// Limits of `serde-json-core`, which the typed fields and [`Claims::get`] do not have:
+    /// - a string that holds escapes cannot be borrowed as `&'b str` (it is not in the payload
+    ///   as its value): use an owned type such as `heapless::String<N>` for fields Go may escape
+    ///   (`&`, `<`, `>` become `\u0026`, `\u003c`, `\u003e`); `scratch` holds one such string
+    ///   while it is unescaped, so make it as long as the longest;
+    /// - an escaped surrogate pair (`\ud83d\ude00`) is refused; raw UTF-8 (as Go writes it) is
+    ///   fine;
+    /// - unknown members are skipped, so list only the claims you want.
+    ///
+    /// # Errors
+    /// [`Error::Deserialize`] when the payload does not fit `T` (a missing field, a wrong type,
+    /// an escaped string into `&str`, a string longer than `scratch`).
+    #[cfg(feature = "serde")]
+    pub fn deserialize<T: serde::Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
+        serde_json_core::from_str_escaped(self.payload, scratch).map(|(value, _)| value).map_err(|_| Error::Deserialize)
+    }
 }
 
 /// The `aud` claim in the form the token used.

@@ -89,6 +89,8 @@ pub enum Error {
     WrongIssuer,
     /// A key could not be imported.
     Key(KeyError),
+    /// The verified claims do not fit the caller's type (`Claims::deserialize`, feature `serde`).
+    Deserialize,
 }
 
 /// The `kid` of a token for which the key set holds no key ([`Error::UnknownKey`]).
@@ -381,6 +383,7 @@ impl fmt::Display for Error {
             Error::EmptyAudience => f.write_str("the verifier's audience is empty"),
             Error::WrongIssuer => f.write_str("issuer does not match"),
             Error::Key(e) => write!(f, "key: {e}"),
+            Error::Deserialize => f.write_str("the verified claims do not fit the requested type"),
         }
     }
 }

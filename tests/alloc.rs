@@ -368,3 +368,26 @@ fn custom_claims_do_not_allocate() {
         assert!(walked > 0);
     }
 }
+
+/// The serde path reads the verified payload into a user's type without the heap.
+#[cfg(feature = "serde")]
+#[test]
+fn deserializing_claims_does_not_allocate() {
+    #[derive(serde::Deserialize)]
+    struct Identity<'a> {
+        email: &'a str,
+        #[serde(borrow)]
+        groups: heapless::Vec<&'a str, 8>,
+        department: heapless::String<32>,
+    }
+    let keys = crate::custom_claims::key1();
+    let verifier = Verifier::new(&keys, AUD);
+    let mut buffers: Buffers = Buffers::new();
+    let case = crate::custom_claims::cases().into_iter().find(|c| c.name == "go_shaped").unwrap();
+    let fields = assert_no_heap("verify and deserialize", || {
+        let claims = verifier.verify(&case.token, UnixTime::from_secs(NOW), &mut buffers).unwrap();
+        let id: Identity<'_> = claims.deserialize(&mut [0u8; 64]).unwrap();
+        id.email.len() + id.groups.len() + id.department.len()
+    });
+    assert_eq!(fields, "alice@example.com".len() + 2 + "R&D,Sales".len());
+}

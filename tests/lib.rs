@@ -16,5 +16,7 @@ mod custom_claims;
 mod fixtures;
 mod keys;
 mod precomputed;
+#[cfg(feature = "serde")]
+mod serde_claims;
 mod verify;
 mod wycheproof;
