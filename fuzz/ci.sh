@@ -16,7 +16,7 @@ start=$SECONDS
 budget=${FUZZ_BUDGET:-540}
 min_secs=${FUZZ_MIN_SECS:-10}
 jobs=${FUZZ_JOBS:-2}
-all_targets="decode_unverified verify header_json claims_json key_jwk key_jwks key_der key_pem key_base64_pem key_any structured differential precomputed"
+all_targets="decode_unverified verify header_json claims_json claims_access key_jwk key_jwks key_der key_pem key_base64_pem key_any structured differential precomputed"
 read -r -a targets <<< "${FUZZ_TARGETS:-$all_targets}"
 # No AddressSanitizer: the crate forbids unsafe code, and ASan makes the targets that sign and
 # verify four times slower. Panics, aborts (the allocation guard), timeouts and OOM are caught
