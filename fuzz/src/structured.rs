@@ -565,7 +565,11 @@ impl Case {
             })
             .map(|(signer, _)| *signer)
             .collect();
-        let key_broken = if candidates.is_empty() { vec![Error::UnknownKey { kid: kid.as_deref().map(|k| pomerium_jwt::UnknownKid::new(k.as_bytes())) }] } else { vec![] };
+        let key_broken = if candidates.is_empty() {
+            vec![Error::UnknownKey { kid: kid.as_deref().map(|k| pomerium_jwt::UnknownKid::new(k.as_bytes())) }]
+        } else {
+            vec![]
+        };
         let signature_broken = if candidates.contains(&true) { vec![] } else { vec![Error::BadSignature] };
 
         let size_broken = if token.len() > TOKEN {

@@ -77,6 +77,9 @@ GO_SHAPED = {
 }
 
 cases = [
+    # The README's example: jwt_claims_headers of given_name, department and employee_number.
+    ("readme", go_json({**BASE, "given_name": "Alice", "department": "R&D,Sales",
+                        "employee_number": "1.2345678e+07"}), "ok"),
     ("go_shaped", go_json({**BASE, **GO_SHAPED}), "ok"),
     ("go_shaped_many_groups", go_json({**BASE, **GO_SHAPED,
                                         "groups": [f"group-{i}&co" for i in range(300)]}), "ok"),
