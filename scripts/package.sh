@@ -18,8 +18,12 @@ CRATES=(pomerium-jwt pomerium-jwt-cli)
 [ $# -gt 0 ] && CRATES=("$@")
 
 export CARGO_TARGET_DIR="$root/target/package-check"
-work=$(mktemp -d "${TMPDIR:-/tmp}/pomerium-jwt-package.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Outside the repository (whose workspace would claim the packages), and the same folder on
+# every run of this checkout: the shared target dir reuses builds, and a reused test binary
+# must find its package where it was built (CARGO_MANIFEST_DIR is compiled in).
+work="${TMPDIR:-/tmp}/pomerium-jwt-package-$(printf '%s' "$root" | cksum | cut -d' ' -f1)"
+rm -rf "$work"
+mkdir -p "$work"
 
 select=()
 for crate in "${CRATES[@]}"; do select+=(-p "$crate"); done
@@ -35,10 +39,13 @@ version_of() {
 }
 
 for crate in "${CRATES[@]}"; do
-    file="target/package/$crate-$(version_of "$crate").crate"
+    file="$CARGO_TARGET_DIR/package/$crate-$(version_of "$crate").crate"
     echo "==> $file: $(wc -c <"$file" | tr -d ' ') bytes, $(tar -tzf "$file" | wc -l | tr -d ' ') files"
     tar -xzf "$file" -C "$work"
     dir="$work/$(basename "$file" .crate)"
+    # Unpacked files keep their packaged times, which can be older than a build in the shared
+    # target dir: new times make cargo build and test these packages, not an earlier build.
+    find "$dir" -type f -exec touch {} +
     # Nothing outside the package: no path into the repository, no symbolic link left.
     if grep -rn --include=Cargo.toml 'path *= *"\.\.' "$dir"; then
         echo "package: $crate refers to a path outside its package" >&2
@@ -54,7 +61,8 @@ for crate in "${CRATES[@]}"; do
     dir="$work/$crate-$(version_of "$crate")"
     patches=()
     for other in "${CRATES[@]}"; do
-        [ "$other" = "$crate" ] ||
+        # Only siblings this package depends on (an unused patch is a warning).
+        [ "$other" != "$crate" ] && grep -q "^\[\(dev-\)\?dependencies\.$other\]" "$dir/Cargo.toml" &&
             patches+=(--config "patch.crates-io.$other.path=\"$work/$other-$(version_of "$other")\"")
     done
     echo "==> tests of the unpacked $crate (unit, integration, doc tests; examples built)"
