@@ -12,6 +12,8 @@
 # an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# No build paths in what is measured: sizes do not depend on where the checkout is.
+source scripts/reproducible.sh
 root=$(pwd)
 out="$root/target/footprint"
 mkdir -p "$out"

@@ -3,6 +3,8 @@
 # node's built-in WebAssembly (run.mjs). From anywhere: bash embed/wasm/test.sh
 set -euo pipefail
 cd "$(dirname "$0")"
+# No build paths in the module: its size does not depend on where the checkout is.
+source ../../scripts/reproducible.sh
 target=wasm32-unknown-unknown
 wasm=target/$target/release/pomerium_jwt_wasm.wasm
 
