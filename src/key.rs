@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::b64;
 use crate::ecdsa;
 use crate::error::{Error, KeyError};
+use crate::point::Affine;
 
 /// An ECDSA P-256 public key that tokens are verified with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,8 +128,9 @@ impl PublicKey {
 
     /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        let q = self.key.as_affine();
-        ecdsa::verify(digest, signature, |u1, u2| ecdsa::lincomb(u1, q, u2))
+        // A `VerifyingKey` is never the identity, so the point always has affine coordinates.
+        let Some(q) = Affine::from_p256(self.key.as_affine()) else { return false };
+        ecdsa::verify(digest, signature, |u1, u2| ecdsa::lincomb(u1, &q, u2))
     }
 }
 

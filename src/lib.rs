@@ -14,6 +14,7 @@ mod header;
 mod json;
 mod key;
 mod keyset;
+mod point;
 mod precomputed;
 mod scan;
 mod time;

@@ -4,30 +4,30 @@
 //! keys. ECDSA verification computes `u1·G + u2·Q`; with tables of `d · 2^(w·i) · P` for every
 //! window `i` of `w` bits and every signed digit `d` in `1..=2^(w-1)`, each multiplication is
 //! one table lookup and one mixed addition per window, with no doublings and no per-call table
-//! building. It is built only from `p256`'s public group arithmetic (mixed additions, doublings,
-//! batch normalisation); no field arithmetic of our own and no `unsafe`.
+//! building. Both multiplications add into one accumulator in Jacobian coordinates, and the
+//! result is compared with `r` without an inversion (`src/point.rs`: this crate's point
+//! formulas over `p256`'s field arithmetic; no `unsafe`).
 //!
 //! Verification handles only public data (the token, the signature, public keys), so these
 //! multiplications run in variable time, like `p256`'s own verification.
 
 use p256::ecdsa::Signature;
-use p256::elliptic_curve::BatchNormalize;
-use p256::elliptic_curve::group::Group;
-use p256::{AffinePoint, ProjectivePoint, Scalar};
+use p256::{AffinePoint, Scalar};
 use sha2::{Digest, Sha256};
 
 use crate::ecdsa::{self, window_value};
 use crate::error::{Capacity, Error, KeyError};
 use crate::key::{PublicKey, es256_signature};
+use crate::point::{self, Affine, Jacobian};
 
 /// The window width of a fixed-base table: memory against speed.
 ///
 /// | window | bytes per table | mixed additions per multiplication |
 /// | --- | --- | --- |
-/// | `W4` | 37,440 | at most 65 |
-/// | `W6` | 99,072 | at most 43 |
-/// | `W8` | 304,128 | at most 33 |
-/// | `W10` | 958,464 | at most 26 |
+/// | `W4` | 33,280 | at most 65 |
+/// | `W6` | 88,064 | at most 43 |
+/// | `W8` | 270,336 | at most 33 |
+/// | `W10` | 851,968 | at most 26 |
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Window {
@@ -96,14 +96,15 @@ const fn consistent(w: Window) -> bool {
 const _: () =
     assert!(consistent(Window::W4) && consistent(Window::W6) && consistent(Window::W8) && consistent(Window::W10));
 
-/// One precomputed point. Tables live in caller-provided slices of these, so they can sit in a
-/// `static`, on the heap (`vec![TableEntry::EMPTY; window.entries()]`) or anywhere else.
+/// One precomputed point (its two affine coordinates, 64 bytes). Tables live in caller-provided
+/// slices of these, so they can sit in a `static`, on the heap
+/// (`vec![TableEntry::EMPTY; window.entries()]`) or anywhere else.
 #[derive(Clone, Copy, Debug)]
-pub struct TableEntry(AffinePoint);
+pub struct TableEntry(Affine);
 
 impl TableEntry {
     /// An unfilled entry.
-    pub const EMPTY: TableEntry = TableEntry(AffinePoint::IDENTITY);
+    pub const EMPTY: TableEntry = TableEntry(Affine::PLACEHOLDER);
 }
 
 /// The multiples of one point, for fast variable-time multiplication by a public scalar.
@@ -114,8 +115,9 @@ pub struct BaseTable<'t> {
     entries: &'t [TableEntry],
 }
 
-/// Points normalised to affine together, sharing one inversion; divides every window's size.
-const BATCH: usize = 8;
+/// Points normalised to affine together, sharing one inversion: enough that the inversion costs
+/// little per point, few enough that the Jacobian points (96 bytes each) stay a small stack frame.
+const BATCH: usize = 32;
 
 impl<'t> BaseTable<'t> {
     /// The table of the generator `G`, shared by every precomputed key.
@@ -141,29 +143,42 @@ impl<'t> BaseTable<'t> {
 
     fn build(base: AffinePoint, window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
         let entries = storage.get_mut(..window.entries()).ok_or(Error::Capacity(Capacity::Scratch))?;
-        let mut row_base = ProjectivePoint::from(base);
+        // Neither G nor a key is the identity (`PublicKey` refuses it).
+        let mut row_base = Affine::from_p256(&base).ok_or(KeyError::Invalid)?;
+        let mut points = [Jacobian::IDENTITY; BATCH];
+        let mut affine = [Affine::PLACEHOLDER; BATCH];
         for row in entries.chunks_exact_mut(window.points_per_window()) {
-            let mut multiple = ProjectivePoint::IDENTITY;
-            for batch in row.chunks_exact_mut(BATCH) {
-                let mut points = [ProjectivePoint::IDENTITY; BATCH];
-                for point in &mut points {
-                    multiple += row_base;
+            // Row i holds d·B for d = 1..=2^(w-1), B = 2^(w·i)·base: one mixed addition each.
+            // None is the identity (d·2^(w·i) < 2^(w·26) is never a multiple of the prime n).
+            let mut multiple = Jacobian::IDENTITY;
+            for batch in row.chunks_mut(BATCH) {
+                for point in points.iter_mut().take(batch.len()) {
+                    multiple = multiple.add_affine(&row_base);
                     *point = multiple;
                 }
-                let affine = <ProjectivePoint as BatchNormalize<[ProjectivePoint; BATCH]>>::batch_normalize(&points);
-                batch.iter_mut().zip(affine).for_each(|(entry, point)| *entry = TableEntry(point));
+                let (Some(points), Some(affine)) = (points.get(..batch.len()), affine.get_mut(..batch.len())) else {
+                    return Err(Error::Capacity(Capacity::Scratch)); // chunks are at most BATCH long
+                };
+                if !point::normalize_batch(points, affine) {
+                    return Err(KeyError::Invalid.into()); // no identity: unreachable
+                }
+                batch.iter_mut().zip(affine.iter()).for_each(|(entry, point)| *entry = TableEntry(*point));
             }
-            // `multiple` is now 2^(w-1) times this row's base; doubled, it is the next row's.
-            row_base = multiple.double();
+            // The last point of the row is 2^(w-1)·B; doubled, it is the next row's base.
+            let next = [row.last().map_or(Jacobian::IDENTITY, |entry| Jacobian::from(entry.0)).double()];
+            let mut next_affine = [Affine::PLACEHOLDER];
+            if !point::normalize_batch(&next, &mut next_affine) {
+                return Err(KeyError::Invalid.into()); // no identity: unreachable
+            }
+            [row_base] = next_affine;
         }
         Ok(BaseTable { window, base, entries })
     }
 
-    /// `k · base`, one mixed addition per non-zero signed digit of `k`.
-    fn mul(&self, k: &Scalar) -> ProjectivePoint {
+    /// Adds `k · base` to `sum`, one mixed addition per non-zero signed digit of `k`.
+    fn add_multiple(&self, k: &Scalar, sum: &mut Jacobian) {
         let bytes = k.to_bytes();
         let (bits, half) = (self.window.bits(), self.window.points_per_window());
-        let mut sum = ProjectivePoint::IDENTITY;
         let mut carry = 0usize;
         for (i, row) in self.entries.chunks_exact(half).enumerate() {
             let value = window_value(&bytes, i.saturating_mul(bits), bits).saturating_add(carry);
@@ -176,10 +191,9 @@ impl<'t> BaseTable<'t> {
                 (value, false)
             };
             if let Some(entry) = digit.checked_sub(1).and_then(|at| row.get(at)) {
-                sum += if negative { -entry.0 } else { entry.0 };
+                *sum = if negative { sum.sub_affine(&entry.0) } else { sum.add_affine(&entry.0) };
             }
         }
-        sum
     }
 }
 
@@ -222,6 +236,11 @@ impl<'t> PrecomputedKey<'t> {
 
     /// ECDSA verification (SEC 1 §4.1.4) with both multiplications from tables.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        ecdsa::verify(digest, signature, |u1, u2| self.generator.mul(u1) + self.table.mul(u2))
+        ecdsa::verify(digest, signature, |u1, u2| {
+            let mut sum = Jacobian::IDENTITY;
+            self.generator.add_multiple(u1, &mut sum);
+            self.table.add_multiple(u2, &mut sum);
+            sum
+        })
     }
 }

@@ -1,0 +1,368 @@
+//! P-256 points of this crate's own, in Jacobian coordinates over `p256`'s field arithmetic.
+//!
+//! ECDSA verification needs `u1·G + u2·Q` and then only `x(R) mod n`. `p256`'s points use
+//! complete formulas in homogeneous coordinates (no input needs a special case, every input pays
+//! for that), and its points do not expose their coordinates, so the sum must be normalised to
+//! affine form, a field inversion (about 255 squarings), before `x` can be compared with `r`.
+//! Here, with the field element type `p256` uses and the same constants:
+//!
+//! - Jacobian coordinates, `(X, Y, Z)` for the affine `(X/Z², Y/Z³)`: a doubling costs 3
+//!   multiplications and 5 squarings (the `a = -3` formula), an addition of an affine point 8 and
+//!   3, against 11 and 13 (plus two multiplications by `b`) for the complete ones;
+//! - the comparison `x(R) mod n == r` in projective form, `X == r·Z²` (or `(r + n)·Z²` when
+//!   `r + n < p`), with no inversion.
+//!
+//! These formulas are not complete, so every exceptional case is handled by a branch: a sum with
+//! the identity (`Z = 0`), `P + P` (a doubling) and `P + (-P)` (the identity). P-256 has prime
+//! order, so no point but the identity has `Y = 0`: doubling needs no case of its own. Everything
+//! here runs in variable time: verification handles public data only (the token, the signature
+//! and public keys).
+
+use p256::elliptic_curve::hazmat::FieldArithmetic;
+use p256::elliptic_curve::point::AffineCoordinates;
+use p256::{NistP256, Scalar};
+
+/// An element of the P-256 field, `p256`'s own type (Montgomery form).
+pub(crate) type Fe = <NistP256 as FieldArithmetic>::FieldElement;
+
+/// `p - n` as big-endian bytes: an `x` in `[n, p)` reduces mod `n` to an `r` below this.
+const P_MINUS_N: [u8; 32] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x43, 0x19, 0x05, 0x53, 0x58, 0xe8, 0x61, 0x7b, 0x0c, 0x46, 0x35,
+    0x3d, 0x03, 0x9c, 0xda, 0xae,
+];
+
+/// The group order `n`, as a field element (`n < p`).
+const N: Fe = Fe::from_hex_vartime("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+
+/// A curve point other than the identity, by its affine coordinates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Affine {
+    x: Fe,
+    y: Fe,
+}
+
+impl Affine {
+    /// Not a curve point: a placeholder for storage that is filled before it is read.
+    pub(crate) const PLACEHOLDER: Affine = Affine { x: Fe::ZERO, y: Fe::ZERO };
+
+    /// A point from hex coordinates, for constants (evaluated at compile time).
+    pub(crate) const fn from_hex(x: &str, y: &str) -> Affine {
+        Affine { x: Fe::from_hex_vartime(x), y: Fe::from_hex_vartime(y) }
+    }
+
+    /// `p256`'s point as ours; `None` for the identity, which has no affine coordinates.
+    pub(crate) fn from_p256(point: &p256::AffinePoint) -> Option<Affine> {
+        if bool::from(point.is_identity()) {
+            return None;
+        }
+        let x = Option::from(Fe::from_bytes(&point.x()))?;
+        let y = Option::from(Fe::from_bytes(&point.y()))?;
+        Some(Affine { x, y })
+    }
+
+    /// `-P`.
+    pub(crate) fn neg(&self) -> Affine {
+        Affine { x: self.x, y: self.y.neg() }
+    }
+}
+
+/// A point in Jacobian coordinates: `(X, Y, Z)` is `(X/Z², Y/Z³)`, and any `Z = 0` the identity.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Jacobian {
+    x: Fe,
+    y: Fe,
+    z: Fe,
+}
+
+impl From<Affine> for Jacobian {
+    fn from(p: Affine) -> Jacobian {
+        Jacobian { x: p.x, y: p.y, z: Fe::ONE }
+    }
+}
+
+impl Jacobian {
+    /// The identity (the point at infinity).
+    pub(crate) const IDENTITY: Jacobian = Jacobian { x: Fe::ONE, y: Fe::ONE, z: Fe::ZERO };
+
+    /// Whether this is the identity.
+    pub(crate) fn is_identity(&self) -> bool {
+        self.z == Fe::ZERO
+    }
+
+    /// `-P`.
+    pub(crate) fn neg(&self) -> Jacobian {
+        Jacobian { x: self.x, y: self.y.neg(), z: self.z }
+    }
+
+    /// `2P`: dbl-2001-b (Bernstein–Lange), for `a = -3`, with `Z3 = 2·Y·Z`. The identity doubles
+    /// to `Z3 = 0`, the identity again; no other point has `Y = 0` on a curve of odd order.
+    pub(crate) fn double(&self) -> Jacobian {
+        let delta = self.z.square();
+        let gamma = self.y.square();
+        let beta = self.x.multiply(&gamma);
+        // 3·(X − δ)·(X + δ) = 3X² + a·Z⁴ for a = -3.
+        let alpha = {
+            let t = self.x.sub(&delta).multiply(&self.x.add(&delta));
+            t.double().add(&t)
+        };
+        let beta4 = beta.double().double();
+        let x = alpha.square().sub(&beta4.double());
+        let z = self.y.multiply(&self.z).double();
+        let gamma_sq8 = gamma.square().double().double().double();
+        let y = alpha.multiply(&beta4.sub(&x)).sub(&gamma_sq8);
+        Jacobian { x, y, z }
+    }
+
+    /// `P + Q` for an affine `Q`: madd-2004-hmv (Hankerson–Menezes–Vanstone), 8M + 3S, with the
+    /// exceptional cases as branches: `P` the identity, `P = Q` (a doubling), `P = -Q`.
+    pub(crate) fn add_affine(&self, q: &Affine) -> Jacobian {
+        if self.is_identity() {
+            return Jacobian::from(*q);
+        }
+        let z1z1 = self.z.square();
+        // Q's coordinates brought to P's Z: U2 = x2·Z1², S2 = y2·Z1³.
+        let u2 = q.x.multiply(&z1z1);
+        let s2 = q.y.multiply(&z1z1.multiply(&self.z));
+        let h = u2.sub(&self.x);
+        let r = s2.sub(&self.y);
+        self.finish_add(h, r, &self.x, &self.y, self.z, || self.double())
+    }
+
+    /// `P - Q` for an affine `Q`.
+    pub(crate) fn sub_affine(&self, q: &Affine) -> Jacobian {
+        self.add_affine(&q.neg())
+    }
+
+    /// `P + Q`: add-1998-cmo-2 (Cohen–Miyaji–Ono), 12M + 4S, with the exceptional cases as
+    /// branches: either point the identity, `P = Q` (a doubling), `P = -Q`.
+    pub(crate) fn add(&self, q: &Jacobian) -> Jacobian {
+        if self.is_identity() {
+            return *q;
+        }
+        if q.is_identity() {
+            return *self;
+        }
+        let (z1z1, z2z2) = (self.z.square(), q.z.square());
+        // Both points brought to the common Z = Z1·Z2: U = X·Z'², S = Y·Z'³.
+        let u1 = self.x.multiply(&z2z2);
+        let u2 = q.x.multiply(&z1z1);
+        let s1 = self.y.multiply(&q.z.multiply(&z2z2));
+        let s2 = q.y.multiply(&self.z.multiply(&z1z1));
+        let (h, r) = (u2.sub(&u1), s2.sub(&s1));
+        self.finish_add(h, r, &u1, &s1, self.z.multiply(&q.z), || self.double())
+    }
+
+    /// The common end of both additions, given `H = U2 - U1`, `R = S2 - S1`, `U1`, `S1` and the
+    /// common `Z` of the two points: `H = 0` means equal `x`, so the same point (`R = 0`: double
+    /// it) or opposite points (their sum is the identity).
+    fn finish_add(&self, h: Fe, r: Fe, u1: &Fe, s1: &Fe, z: Fe, double: impl FnOnce() -> Jacobian) -> Jacobian {
+        if h == Fe::ZERO {
+            return if r == Fe::ZERO { double() } else { Jacobian::IDENTITY };
+        }
+        let hh = h.square();
+        let hhh = hh.multiply(&h);
+        let v = u1.multiply(&hh);
+        let x = r.square().sub(&hhh).sub(&v.double());
+        let y = r.multiply(&v.sub(&x)).sub(&s1.multiply(&hhh));
+        Jacobian { x, y, z: z.multiply(&h) }
+    }
+
+    /// Whether `x(P) mod n == r`, for an `r` in `[1, n)`, without leaving projective form:
+    /// `x(P) = X/Z²`, so the test is `X == r·Z²`; and since `p > n`, an `x` in `[n, p)` reduces
+    /// to `x - n`, which is `r` when `X == (r + n)·Z²` (possible only when `r + n < p`). False
+    /// for the identity, which has no `x`.
+    pub(crate) fn x_mod_n_is(&self, r: &Scalar) -> bool {
+        if self.is_identity() {
+            return false;
+        }
+        let bytes = r.to_bytes();
+        // `r < n < p`, so it is always a field element.
+        let Some(r) = Option::<Fe>::from(Fe::from_bytes(&bytes)) else { return false };
+        let zz = self.z.square();
+        if r.multiply(&zz) == self.x {
+            return true;
+        }
+        // Big-endian arrays of one length compare as the numbers they encode.
+        bytes.as_slice() < P_MINUS_N.as_slice() && r.add(&N).multiply(&zz) == self.x
+    }
+
+    /// The affine point, for tests; `None` for the identity.
+    #[cfg(test)]
+    pub(crate) fn to_affine(self) -> Option<Affine> {
+        let zinv = Option::<Fe>::from(self.z.invert_vartime())?;
+        let zinv2 = zinv.square();
+        Some(Affine { x: self.x.multiply(&zinv2), y: self.y.multiply(&zinv2.multiply(&zinv)) })
+    }
+
+    /// A point with the affine coordinates of `p` and the given non-zero `z`, for tests.
+    #[cfg(test)]
+    pub(crate) fn with_z(p: &Affine, z: Fe) -> Jacobian {
+        let zz = z.square();
+        Jacobian { x: p.x.multiply(&zz), y: p.y.multiply(&zz.multiply(&z)), z }
+    }
+}
+
+/// Points in Jacobian coordinates to affine, sharing one inversion (Montgomery's trick):
+/// `points[i]` with `x[i]`, `y[i]` as given and `z[i]` goes to `out[i]`. None may be the
+/// identity (no table holds it: the caller's points are non-zero multiples of a point of prime
+/// order below it); returns false, leaving `out` unspecified, if one is.
+pub(crate) fn normalize_batch(points: &[Jacobian], out: &mut [Affine]) -> bool {
+    // out[i].x holds the product of the first i + 1 Z's while the inverse is found.
+    let mut product = Fe::ONE;
+    for (point, slot) in points.iter().zip(out.iter_mut()) {
+        product = product.multiply(&point.z);
+        slot.x = product;
+    }
+    let Some(mut inverse) = Option::<Fe>::from(product.invert_vartime()) else { return false };
+    // Walking back: `inverse` is 1 / (Z_0 ⋯ Z_i), so 1/Z_i = inverse · (Z_0 ⋯ Z_(i-1)).
+    for (i, point) in points.iter().enumerate().rev() {
+        let before = i.checked_sub(1).and_then(|j| out.get(j)).map_or(Fe::ONE, |p| p.x);
+        let zinv = inverse.multiply(&before);
+        inverse = inverse.multiply(&point.z);
+        let zinv2 = zinv.square();
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Affine { x: point.x.multiply(&zinv2), y: point.y.multiply(&zinv2.multiply(&zinv)) };
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use p256::elliptic_curve::group::Group;
+    use p256::{AffinePoint, ProjectivePoint};
+
+    use super::*;
+
+    fn ours(p: ProjectivePoint) -> Option<Affine> {
+        Affine::from_p256(&p.to_affine())
+    }
+
+    fn mul(k: u64) -> Affine {
+        ours(ProjectivePoint::GENERATOR * Scalar::from(k)).unwrap()
+    }
+
+    fn same(j: Jacobian, want: ProjectivePoint) -> bool {
+        j.to_affine() == ours(want)
+    }
+
+    #[test]
+    fn formulas_agree_with_p256_including_every_exceptional_case() {
+        let g = ProjectivePoint::GENERATOR;
+        let (p, q) = (mul(5), mul(11));
+        let (jp, jq) = (Jacobian::from(p), Jacobian::with_z(&q, Fe::from_u64(7)));
+        assert!(same(jp.double(), g * Scalar::from(10u64)));
+        assert!(same(jp.add_affine(&q), g * Scalar::from(16u64)));
+        assert!(same(jp.sub_affine(&q), -(g * Scalar::from(6u64))));
+        assert!(same(jp.add(&jq), g * Scalar::from(16u64)));
+        assert!(same(jq.add(&jp.neg()), g * Scalar::from(6u64)));
+        // P + P, by both additions: a doubling.
+        let jp7 = Jacobian::with_z(&p, Fe::from_u64(3));
+        assert!(same(jp7.add_affine(&p), g * Scalar::from(10u64)));
+        assert!(same(jp7.add(&jp), g * Scalar::from(10u64)));
+        // P + (-P): the identity.
+        assert!(jp7.add_affine(&p.neg()).is_identity());
+        assert!(jp7.add(&jp.neg()).is_identity());
+        assert!(jp.sub_affine(&p).is_identity());
+        // The identity on either side, and doubled.
+        let o = Jacobian::IDENTITY;
+        assert!(same(o.add_affine(&p), g * Scalar::from(5u64)));
+        assert!(same(o.add(&jq), g * Scalar::from(11u64)));
+        assert!(same(jq.add(&o), g * Scalar::from(11u64)));
+        assert!(o.add(&o).is_identity());
+        assert!(o.double().is_identity());
+        // Longer chains against p256's arithmetic.
+        let mut acc = Jacobian::IDENTITY;
+        let mut want = ProjectivePoint::IDENTITY;
+        for k in 1..40u64 {
+            let point = mul(k * 977);
+            acc = if k % 3 == 0 { acc.sub_affine(&point).double() } else { acc.add_affine(&point) };
+            let step = ProjectivePoint::from(AffinePoint::GENERATOR) * Scalar::from(k * 977);
+            want = if k % 3 == 0 { (want - step).double() } else { want + step };
+            assert!(same(acc, want), "step {k}");
+        }
+    }
+
+    #[test]
+    fn batch_normalisation_matches_one_by_one() {
+        let points: Vec<Jacobian> =
+            (1..20u64).map(|k| Jacobian::with_z(&mul(k), Fe::from_u64(k * 31 + 2)).double()).collect();
+        let mut out = [Affine::PLACEHOLDER; 19];
+        assert!(normalize_batch(&points, &mut out));
+        for (p, a) in points.iter().zip(out) {
+            assert_eq!(p.to_affine(), Some(a));
+        }
+        let with_identity = [Jacobian::from(mul(3)), Jacobian::IDENTITY];
+        assert!(!normalize_batch(&with_identity, &mut out));
+    }
+
+    /// A point with the given x, if `x³ - 3x + b` is a square.
+    fn lift(x: Fe) -> Option<Affine> {
+        let b = Fe::from_hex_vartime("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
+        let rhs = x.square().multiply(&x).sub(&x.double().add(&x)).add(&b);
+        Option::<Fe>::from(rhs.sqrt()).map(|y| Affine { x, y })
+    }
+
+    fn scalar(fe: Fe) -> Option<Scalar> {
+        Option::from(Scalar::from_repr(fe.to_bytes()))
+    }
+
+    use p256::elliptic_curve::PrimeField;
+
+    #[test]
+    fn x_comparison_without_inversion_including_x_above_n() {
+        // An ordinary point at several Z: r = x (x < n) matches, r = x ± 1 does not.
+        let p = mul(0xC0FFEE);
+        for z in [1u64, 2, 0xDEAD_BEEF] {
+            let j = Jacobian::with_z(&p, Fe::from_u64(z));
+            let r = scalar(p.x).unwrap();
+            assert!(j.x_mod_n_is(&r));
+            assert!(!j.x_mod_n_is(&(r + Scalar::ONE)));
+            assert!(!j.x_mod_n_is(&(r - Scalar::ONE)));
+            assert!(!j.neg().x_mod_n_is(&(r + Scalar::ONE)));
+            assert!(j.neg().x_mod_n_is(&r), "-P has the same x");
+        }
+        // Points with x in [n, p): their x reduces to x - n, which is below p - n. Such an R is
+        // unreachable by search (about 2^-128 of all x), so the coordinates are constructed.
+        let mut found = 0;
+        let mut x = N;
+        for _ in 0..64 {
+            x = x.add(&Fe::ONE);
+            let Some(point) = lift(x) else { continue };
+            found += 1;
+            let reduced = scalar(x.sub(&N)).unwrap();
+            for z in [1u64, 5, 0x1234_5678_9ABC] {
+                let j = Jacobian::with_z(&point, Fe::from_u64(z));
+                assert!(j.x_mod_n_is(&reduced), "x - n");
+                assert!(!j.x_mod_n_is(&(reduced + Scalar::ONE)));
+                assert!(!j.x_mod_n_is(&(reduced - Scalar::ONE)));
+            }
+            // An x below p - n that is itself a point's x, beside one that only reduces to it.
+            if let Some(low) = lift(x.sub(&N)) {
+                let j = Jacobian::with_z(&low, Fe::from_u64(9));
+                assert!(j.x_mod_n_is(&reduced));
+            }
+        }
+        assert!(found > 10, "{found}");
+        // x = p - 1 is the largest x; x - n = p - n - 1 is the largest r with a second chance.
+        let top = Fe::ZERO.sub(&Fe::ONE);
+        let largest = scalar(top.sub(&N)).unwrap();
+        assert!(largest.to_bytes().as_slice() < P_MINUS_N.as_slice());
+        // Just past it, r = p - n has no second candidate: only x = r itself can match.
+        let at = scalar(top.sub(&N).add(&Fe::ONE)).unwrap();
+        assert!(at.to_bytes().as_slice() >= P_MINUS_N.as_slice());
+        if let Some(point) = lift(top) {
+            let j = Jacobian::with_z(&point, Fe::from_u64(3));
+            assert!(j.x_mod_n_is(&largest));
+            assert!(!j.x_mod_n_is(&at));
+        }
+        // The identity matches nothing, whatever its X.
+        for r in [Scalar::ONE, -Scalar::ONE] {
+            assert!(!Jacobian::IDENTITY.x_mod_n_is(&r));
+            assert!(!Jacobian { x: Fe::ZERO, y: Fe::ONE, z: Fe::ZERO }.x_mod_n_is(&r));
+        }
+    }
+}
