@@ -1,6 +1,7 @@
 //! The committed fixtures of `tests/data` (made by OpenSSL, Python `cryptography`/PyJWT and node
 //! `jose`; see tests/data/README.md), each with the verdict it declares.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -124,7 +125,12 @@ fn every_key_fixture_gets_its_verdict() {
         }
         for (key, want) in keys.keys().zip(want) {
             let sec1 = key.to_sec1_uncompressed();
-            let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+            let hex = |b: &[u8]| {
+                b.iter().fold(String::new(), |mut out, b| {
+                    let _ = write!(out, "{b:02x}");
+                    out
+                })
+            };
             let thumbprint = Base64UrlUnpadded::encode_string(&key.thumbprint());
             let got = (hex(&sec1[1..33]), hex(&sec1[33..]), thumbprint, key.pomerium_kid().to_string());
             let expected = (

@@ -67,7 +67,9 @@ impl Rng {
 
     fn bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
-        out.iter_mut().for_each(|b| *b = self.next() as u8);
+        for b in &mut out {
+            *b = self.next() as u8;
+        }
         out
     }
 }
