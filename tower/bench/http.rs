@@ -48,7 +48,8 @@ fn pomerium() -> Pomerium {
     let kid = public.pomerium_kid().as_str().to_owned();
     let (x, y) = point.as_bytes()[1..].split_at(32);
     let (x, y) = (Base64UrlUnpadded::encode_string(x), Base64UrlUnpadded::encode_string(y));
-    let jwks = json!({"keys": [{"use": "sig", "kty": "EC", "kid": kid, "crv": "P-256", "alg": "ES256", "x": x, "y": y}]});
+    let jwks =
+        json!({"keys": [{"use": "sig", "kty": "EC", "kid": kid, "crv": "P-256", "alg": "ES256", "x": x, "y": y}]});
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
     let groups: Vec<String> = (0..20).map(|i| format!("group-{i:02}")).collect();
     let claims = json!({
@@ -234,7 +235,9 @@ fn main() {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         println!("{requests} requests per round, {CONNECTIONS} connections, {rounds} rounds, same token (20 groups)");
         for r in 0..rounds {
-            for (name, addr, out) in [("pomerium-jwt-tower", ours, &mut a), ("jsonwebtoken 12 (aws-lc-rs)", peer, &mut b)] {
+            for (name, addr, out) in
+                [("pomerium-jwt-tower", ours, &mut a), ("jsonwebtoken 12 (aws-lc-rs)", peer, &mut b)]
+            {
                 let round = round(addr, &p.token, requests).await;
                 println!(
                     "round {r} {name:28} {:>9.0} req/s  p50 {:>7.1} µs  p99 {:>7.1} µs",

@@ -1,6 +1,5 @@
 //! The verified identity handlers receive: an owned copy of the token's claims.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use pomerium_jwt::{Audience, Claims};
 use serde_json::{Map, Value};
 
@@ -39,12 +38,12 @@ pub struct Identity {
     pub iat: u64,
     /// `nbf`, in seconds since the Unix epoch, when present.
     pub nbf: Option<u64>,
-    /// The verified token's payload segment (base64url), decoded only when asked for.
+    /// The verified payload JSON as signed, parsed only when asked for.
     payload: String,
 }
 
 impl Identity {
-    pub(crate) fn new(claims: &Claims<'_>, payload_segment: &str) -> Self {
+    pub(crate) fn new(claims: &Claims<'_>) -> Self {
         let owned = |s: Option<&str>| s.map(str::to_owned);
         Identity {
             iss: claims.iss.to_owned(),
@@ -62,7 +61,7 @@ impl Identity {
             exp: claims.exp,
             iat: claims.iat,
             nbf: claims.nbf,
-            payload: payload_segment.to_owned(),
+            payload: claims.payload().to_owned(),
         }
     }
 
@@ -76,11 +75,15 @@ impl Identity {
     /// `None` only for the rare payload that the verifier accepts but `serde_json` does not read
     /// (a number beyond `f64`, a lone surrogate in a claim the verifier skips).
     pub fn claims(&self) -> Option<Map<String, Value>> {
-        let json = Base64UrlUnpadded::decode_vec(&self.payload).ok()?;
-        match serde_json::from_slice(&json).ok()? {
+        match serde_json::from_str(&self.payload).ok()? {
             Value::Object(map) => Some(map),
             _ => None,
         }
+    }
+
+    /// The verified token's payload JSON exactly as signed, for a JSON library of your choice.
+    pub fn payload(&self) -> &str {
+        &self.payload
     }
 
     /// One claim of the verified token by name, custom claims included; `None` when absent.
