@@ -326,18 +326,18 @@ where
                 let response = refuse(refusal, &self.config, request.method(), request.uri().path());
                 ResponseFuture { kind: Kind::Refused { response: Some(response) } }
             }
-            Outcome::Refetch(first) => {
+            Outcome::Refetch(_) => {
                 // The clone takes the place of the service that was made ready; that one is used.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 let config = self.config.clone();
                 let future = async move {
-                    let fetched = match config.keys.source() {
-                        Some(remote) => remote.refetch_for_request().await,
-                        None => false,
-                    };
-                    let outcome = if fetched { config.check(request.headers()) } else { Outcome::Refused(first) };
-                    match outcome {
+                    // Whether or not this request's wait saw a fetch end (another may have ended
+                    // just before it asked), verify once more with the keys there are now.
+                    if let Some(remote) = config.keys.source() {
+                        remote.refetch_for_request().await;
+                    }
+                    match config.check(request.headers()) {
                         Outcome::Verified(identity) => {
                             strip_claim_headers(request.headers_mut());
                             request.extensions_mut().insert(identity);

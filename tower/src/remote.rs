@@ -459,17 +459,14 @@ impl Remote {
         self.done.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Asks for a fetch on behalf of a request; when one is due or under way, waits (bounded)
-    /// for it to finish. Returns whether the request should verify again.
-    pub(crate) async fn refetch_for_request(&self) -> bool {
+    /// Asks for a fetch on behalf of a request; when one is due or under way, waits (bounded by
+    /// the client's timeouts) for it to finish. Within the cooldown it returns at once.
+    pub(crate) async fn refetch_for_request(&self) {
         let mut done = self.done.subscribe();
-        done.mark_unchanged();
-        match self.with_schedule(|s| s.demand(Instant::now())) {
-            Demand::CoolingDown => false,
-            Demand::Wait => {
-                self.wake.notify_one();
-                matches!(tokio::time::timeout(self.wait_limit, done.changed()).await, Ok(Ok(())))
-            }
+        if self.with_schedule(|s| s.demand(Instant::now())) == Demand::Wait {
+            self.wake.notify_one();
+            // A timeout or a closed channel both mean: answer with the keys there are.
+            let _ended = tokio::time::timeout(self.wait_limit, done.changed()).await;
         }
     }
 
