@@ -381,15 +381,20 @@ impl Schedule {
     /// A request found no key for its token: a fetch is asked for unless one started less than a
     /// cooldown ago. However many requests ask, they share one fetch.
     pub(crate) fn demand(&mut self, now: Instant) -> Demand {
-        if self.in_flight || self.wanted {
-            return Demand::Wait;
+        let demand = self.would_demand(now);
+        // A request that joins a fetch under way asks for none after it.
+        if demand == Demand::Wait && !self.in_flight {
+            self.wanted = true;
         }
+        demand
+    }
+
+    /// What [`Schedule::demand`] would answer, without asking.
+    pub(crate) fn would_demand(&self, now: Instant) -> Demand {
         match self.last_attempt {
+            _ if self.in_flight || self.wanted => Demand::Wait,
             Some(at) if now < later(at, self.cooldown) => Demand::CoolingDown,
-            _ => {
-                self.wanted = true;
-                Demand::Wait
-            }
+            _ => Demand::Wait,
         }
     }
 
@@ -472,9 +477,7 @@ impl Remote {
 
     /// Whether a request with an unknown kid may wait for a fetch now, without asking for one.
     pub(crate) fn may_refetch(&self) -> bool {
-        self.with_schedule(|s| {
-            s.in_flight || s.wanted || s.last_attempt.is_none_or(|at| Instant::now() >= later(at, s.cooldown))
-        })
+        self.with_schedule(|s| s.would_demand(Instant::now()) == Demand::Wait)
     }
 
     /// The cooldown, for `Retry-After`.
