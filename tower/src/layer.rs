@@ -18,6 +18,7 @@ use tower_service::Service;
 
 use crate::identity::Identity;
 use crate::keys::{Keys, MAX_KEYS, WithKeys};
+use crate::remote::Remote;
 
 /// The header Pomerium signs identity into.
 pub const ASSERTION_HEADER: HeaderName = HeaderName::from_static("x-pomerium-jwt-assertion");
@@ -81,6 +82,7 @@ struct Config {
 /// `info` level, never to the client. While a remote JWKS that started without keys has none
 /// yet, the answer is `503` with `Retry-After`.
 #[derive(Clone, Debug)]
+#[must_use = "a layer does nothing until it wraps a service"]
 pub struct PomeriumJwtLayer {
     config: Arc<Config>,
 }
@@ -225,7 +227,7 @@ impl Config {
             Ok(token) => token,
             Err(refusal) => return Outcome::Refused(refusal),
         };
-        let may_refetch = || self.keys.source().is_some_and(|remote| remote.may_refetch());
+        let may_refetch = || self.keys.source().is_some_and(Remote::may_refetch);
         let Some(bundle) = self.keys.bundle() else {
             return if may_refetch() { Outcome::Refetch(Refusal::NoKeys) } else { Outcome::Refused(Refusal::NoKeys) };
         };

@@ -61,6 +61,7 @@ pub trait JwksClient: Send + Sync + 'static {
 /// `webpki-roots`, or a [`rustls::ClientConfig`] of yours for a private CA. Plain `http` only to a
 /// loopback address (`127.0.0.0/8`, `[::1]`, `localhost`) unless
 /// [`allow_plain_http`](RemoteJwks::allow_plain_http) says otherwise.
+#[must_use = "nothing is fetched until start() is awaited"]
 pub struct RemoteJwks {
     url: Uri,
     max_age: Duration,
@@ -263,7 +264,7 @@ impl HttpClient {
             let (mut sender, connection) =
                 hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(LoadError::http)?;
             let connection = tokio::spawn(connection);
-            let authority = url.authority().map(|a| a.as_str()).unwrap_or_default();
+            let authority = url.authority().map(http::uri::Authority::as_str).unwrap_or_default();
             let path = url.path_and_query().map_or("/", |p| p.as_str());
             let request = Request::get(path)
                 .header(http::header::HOST, authority)

@@ -212,8 +212,12 @@ pub fn reporting_app(layer: pomerium_jwt_tower::PomeriumJwtLayer, calls: Arc<Ato
                     "claims": i.claims(),
                 })
             });
-            let claim_headers: Vec<&str> =
-                request.headers().keys().map(|k| k.as_str()).filter(|k| k.starts_with("x-pomerium-claim-")).collect();
+            let claim_headers: Vec<&str> = request
+                .headers()
+                .keys()
+                .map(axum::http::HeaderName::as_str)
+                .filter(|k| k.starts_with("x-pomerium-claim-"))
+                .collect();
             axum::Json(json!({"identity": identity, "claim_headers": claim_headers}))
         }
     };
