@@ -121,15 +121,18 @@ impl PublicKey {
         if self.verifies(&digest, &signature) { Ok(()) } else { Err(Error::BadSignature) }
     }
 
-    /// The point, for building tables.
-    pub(crate) fn affine(&self) -> p256::AffinePoint {
-        *self.key.as_affine()
+    /// The point, in this crate's own form (for tables and the ECDSA check).
+    ///
+    /// # Errors
+    /// Never in practice: a `VerifyingKey` is not the identity, the one point without affine
+    /// coordinates ([`KeyError::Invalid`] if it were).
+    pub(crate) fn point(&self) -> Result<Affine, Error> {
+        Affine::from_p256(self.key.as_affine()).ok_or(Error::Key(KeyError::Invalid))
     }
 
     /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        // A `VerifyingKey` is never the identity, so the point always has affine coordinates.
-        let Some(q) = Affine::from_p256(self.key.as_affine()) else { return false };
+        let Ok(q) = self.point() else { return false };
         ecdsa::verify(digest, signature, |u1, u2| ecdsa::lincomb(u1, &q, u2))
     }
 }

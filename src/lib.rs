@@ -27,7 +27,7 @@ pub use error::{Capacity, Claim, Error, HeaderParam, JsonError, KeyError, Part, 
 pub use json::{MAX_DEPTH, MAX_MEMBERS};
 pub use key::{Es256Key, KeyId, PublicKey};
 pub use keyset::KeySet;
-pub use precomputed::{BaseTable, PrecomputedKey, TableEntry, Window};
+pub use precomputed::{BaseTable, PrecomputedKey, TableEntry, TableStorage, Window};
 pub use time::UnixTime;
 pub use value::{JsonStr, JsonStrs, JsonStrsIter, Members, Value};
 pub use verifier::{Buffers, DEFAULT_LEEWAY, Verifier};

@@ -34,6 +34,12 @@ const P_MINUS_N: [u8; 32] = [
 /// The group order `n`, as a field element (`n < p`).
 const N: Fe = Fe::from_hex_vartime("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
 
+/// The generator `G`.
+pub(crate) const GENERATOR: Affine = Affine::from_hex(
+    "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
+    "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
+);
+
 /// A curve point other than the identity, by its affine coordinates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Affine {

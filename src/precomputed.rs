@@ -11,8 +11,8 @@
 //! Verification handles only public data (the token, the signature, public keys), so these
 //! multiplications run in variable time, like `p256`'s own verification.
 
+use p256::Scalar;
 use p256::ecdsa::Signature;
-use p256::{AffinePoint, Scalar};
 use sha2::{Digest, Sha256};
 
 use crate::ecdsa::{self, window_value};
@@ -111,7 +111,7 @@ impl TableEntry {
 #[derive(Clone, Copy, Debug)]
 pub struct BaseTable<'t> {
     window: Window,
-    base: AffinePoint,
+    base: Affine,
     entries: &'t [TableEntry],
 }
 
@@ -125,7 +125,7 @@ impl<'t> BaseTable<'t> {
     /// # Errors
     /// [`Capacity::Scratch`] when `storage` has fewer than `window.entries()` entries.
     pub fn generator(window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
-        Self::build(AffinePoint::GENERATOR, window, storage)
+        Self::build(point::GENERATOR, window, storage)
     }
 
     /// The table of a public key's point `Q`.
@@ -133,7 +133,7 @@ impl<'t> BaseTable<'t> {
     /// # Errors
     /// [`Capacity::Scratch`] when `storage` has fewer than `window.entries()` entries.
     pub fn for_key(key: &PublicKey, window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
-        Self::build(key.affine(), window, storage)
+        Self::build(key.point()?, window, storage)
     }
 
     /// The window the table was built with.
@@ -141,10 +141,9 @@ impl<'t> BaseTable<'t> {
         self.window
     }
 
-    fn build(base: AffinePoint, window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
+    fn build(base: Affine, window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
         let entries = storage.get_mut(..window.entries()).ok_or(Error::Capacity(Capacity::Scratch))?;
-        // Neither G nor a key is the identity (`PublicKey` refuses it).
-        let mut row_base = Affine::from_p256(&base).ok_or(KeyError::Invalid)?;
+        let mut row_base = base;
         let mut points = [Jacobian::IDENTITY; BATCH];
         let mut affine = [Affine::PLACEHOLDER; BATCH];
         for row in entries.chunks_exact_mut(window.points_per_window()) {
@@ -197,6 +196,75 @@ impl<'t> BaseTable<'t> {
     }
 }
 
+/// Storage for one table that remembers what was built in it, so that the table can be
+/// borrowed again, without rebuilding, wherever the storage is reachable: for a long-lived table
+/// in a `static` or a `thread_local!` (a WebAssembly module has no heap to leak a `Vec` into),
+/// where a [`BaseTable`] could not outlive the call that built it.
+///
+/// `N` is at least [`Window::entries`] of the windows it is used with. Its fields are private, so
+/// its entries can only be those its last build wrote: [`TableStorage::table`] always gives the
+/// table of the point and window recorded with them. All zeros until built (a `static` of it
+/// takes no room in a binary's data).
+#[derive(Clone, Debug)]
+pub struct TableStorage<const N: usize> {
+    /// Whether the last build succeeded: then `base` and `window` say what `entries` hold.
+    /// (Three fields rather than an `Option`, so that empty storage is all zeros.)
+    built: bool,
+    window: Window,
+    base: Affine,
+    entries: [TableEntry; N],
+}
+
+impl<const N: usize> Default for TableStorage<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> TableStorage<N> {
+    /// Empty storage.
+    pub const fn new() -> Self {
+        TableStorage { built: false, window: Window::W4, base: Affine::PLACEHOLDER, entries: [TableEntry::EMPTY; N] }
+    }
+
+    /// Builds the generator's table here (see [`BaseTable::generator`]).
+    ///
+    /// # Errors
+    /// [`Capacity::Scratch`] when `N` is below `window.entries()`.
+    pub fn build_generator(&mut self, window: Window) -> Result<BaseTable<'_>, Error> {
+        self.build(point::GENERATOR, window)
+    }
+
+    /// Builds the table of `key` here (see [`BaseTable::for_key`]), unless it already holds it.
+    ///
+    /// # Errors
+    /// [`Capacity::Scratch`] when `N` is below `window.entries()`.
+    pub fn build_for_key(&mut self, key: &PublicKey, window: Window) -> Result<BaseTable<'_>, Error> {
+        self.build(key.point()?, window)
+    }
+
+    /// Whether this holds the table of `key` (in any window).
+    pub fn holds(&self, key: &PublicKey) -> bool {
+        self.built && key.point().is_ok_and(|point| point == self.base)
+    }
+
+    /// The table built last, if any.
+    pub fn table(&self) -> Option<BaseTable<'_>> {
+        let entries = self.entries.get(..self.window.entries()).filter(|_| self.built)?;
+        Some(BaseTable { window: self.window, base: self.base, entries })
+    }
+
+    fn build(&mut self, base: Affine, window: Window) -> Result<BaseTable<'_>, Error> {
+        if !(self.built && self.base == base && self.window == window) {
+            // Cleared first: a build that fails leaves no record of an earlier table.
+            self.built = false;
+            BaseTable::build(base, window, &mut self.entries)?;
+            (self.built, self.base, self.window) = (true, base, window);
+        }
+        self.table().ok_or(Error::Capacity(Capacity::Scratch))
+    }
+}
+
 /// A public key with its table, and the shared table of `G`: verification in a fraction of the
 /// time of [`PublicKey::verify_es256`], with exactly the same verdicts.
 #[derive(Clone, Copy, Debug)]
@@ -213,7 +281,7 @@ impl<'t> PrecomputedKey<'t> {
     /// [`KeyError::Invalid`] when `table` is not the table of `key` or `generator` not the table
     /// of `G`.
     pub fn new(key: PublicKey, table: BaseTable<'t>, generator: BaseTable<'t>) -> Result<Self, Error> {
-        if key.affine() != table.base || generator.base != AffinePoint::GENERATOR {
+        if key.point()? != table.base || generator.base != point::GENERATOR {
             return Err(KeyError::Invalid.into());
         }
         Ok(PrecomputedKey { key, table, generator })

@@ -321,3 +321,30 @@ fn whole_tokens_through_a_precomputed_key_set() {
     }
     assert_eq!(results, [true, true, true, false, false, true, false]);
 }
+
+#[test]
+fn table_storage_remembers_what_it_holds() {
+    use pomerium_jwt::TableStorage;
+    const N: usize = Window::W4.entries();
+    let mut g = Box::new(TableStorage::<N>::new());
+    let mut q = Box::new(TableStorage::<N>::new());
+    assert!(g.table().is_none() && q.table().is_none());
+    let (one, two) = (public_key(1), public_key(2));
+    g.build_generator(Window::W4).unwrap();
+    q.build_for_key(&one, Window::W4).unwrap();
+    assert!(q.holds(&one) && !q.holds(&two) && !g.holds(&one));
+    let fast = PrecomputedKey::new(one, q.table().unwrap(), g.table().unwrap()).unwrap();
+    let message = b"header.payload";
+    let signature: Signature = signing_key(1).sign(message);
+    assert_eq!(fast.verify_es256(message, &signature.to_bytes()), Ok(()));
+    // The generator's storage is not a key's table, nor the other way round.
+    assert!(PrecomputedKey::new(one, g.table().unwrap(), g.table().unwrap()).is_err());
+    assert!(PrecomputedKey::new(one, q.table().unwrap(), q.table().unwrap()).is_err());
+    // Rebuilt for another key: the record follows.
+    q.build_for_key(&two, Window::W4).unwrap();
+    assert!(q.holds(&two) && !q.holds(&one));
+    assert!(PrecomputedKey::new(one, q.table().unwrap(), g.table().unwrap()).is_err());
+    // A window that does not fit: refused, and nothing is held any more.
+    assert_eq!(q.build_for_key(&one, Window::W6).map(drop), Err(Error::Capacity(Capacity::Scratch)));
+    assert!(q.table().is_none() && !q.holds(&two));
+}
