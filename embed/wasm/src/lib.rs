@@ -24,7 +24,10 @@
 use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
 
-use pomerium_jwt::{Audience, Buffers, Claims, Error, KeySet, Strings, UnixTime, Verifier};
+use pomerium_jwt::{
+    Audience, Buffers, Claims, Error, Es256Key, KeySet, PrecomputedKey, Strings, TableStorage, UnixTime, Verifier,
+    Window,
+};
 
 /// The largest token the host can pass, in bytes: what the command-line tool takes at least
 /// (SPEC.md), and more than fits in Envoy's default 60 KiB of request headers.
@@ -40,6 +43,16 @@ const GROUPS: usize = 4096;
 const KEYS: usize = 128;
 /// The longest audience or issuer.
 const NAME_CAPACITY: usize = 256;
+/// The window of the precomputed tables that verification uses (the generator's and one per
+/// key, built when keys are loaded): W6 tables take 86 KiB each, so the generator and
+/// [`TABLE_KEYS`] keys take 430 KiB of zero-initialised memory (nothing in the `.wasm` file),
+/// and make a verification several times faster than without tables.
+const WINDOW: Window = Window::W6;
+/// Keys that get a table: Pomerium signs with one key, two while it rotates. A key set with more
+/// keys than this is verified without tables, as before.
+const TABLE_KEYS: usize = 4;
+/// Entries of one table.
+const TABLE_ENTRIES: usize = WINDOW.entries();
 
 /// What every exported call returns: 0 for success, a positive code for each kind of failure.
 ///
@@ -190,6 +203,7 @@ impl Name {
 
 struct Config {
     keys: KeySet<KEYS>,
+    tables: Tables,
     audience: Name,
     issuer: Name,
     /// `None`: the library's default. (An `Option`, not the default's value, so that `Config`
@@ -209,6 +223,7 @@ thread_local! {
     static CONFIG: RefCell<Config> = const {
         RefCell::new(Config {
             keys: KeySet::new(),
+            tables: Tables { generator: TableStorage::new(), keys: [const { TableStorage::new() }; TABLE_KEYS] },
             audience: Name::empty(),
             issuer: Name::empty(),
             leeway: None,
@@ -501,6 +516,7 @@ pub extern "C" fn load_keys(len: u32) -> i32 {
         let outcome = add_keys_to(&mut keys, input, scratch);
         if let Outcome::Keys(_) = outcome {
             config.keys = keys;
+            config.tables.prepare(&config.keys);
         }
         outcome
     })
@@ -512,7 +528,11 @@ pub extern "C" fn load_keys(len: u32) -> i32 {
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 pub extern "C" fn add_keys(len: u32) -> i32 {
-    call(len, |input, config, _, scratch| add_keys_to(&mut config.keys, input, scratch))
+    call(len, |input, config, _, scratch| {
+        let outcome = add_keys_to(&mut config.keys, input, scratch);
+        config.tables.prepare(&config.keys);
+        outcome
+    })
 }
 
 fn add_keys_to(keys: &mut KeySet<KEYS>, input: &[u8], scratch: &mut [u8]) -> Outcome<'static> {
@@ -562,16 +582,69 @@ pub extern "C" fn verify(len: u32, now: u64) -> i32 {
         if config.keys.is_empty() {
             return Outcome::Failed(Status::NotConfigured, Message::Text("load_keys was not called"));
         }
-        let mut verifier = Verifier::new(&config.keys, audience);
-        if let Some(leeway) = config.leeway {
-            verifier = verifier.with_leeway(leeway);
-        }
-        if let Some(issuer) = config.issuer.get() {
-            verifier = verifier.with_issuer(issuer);
-        }
-        match verifier.verify(token, UnixTime::from_secs(now), buffers) {
-            Ok(claims) => Outcome::Claims(claims),
-            Err(e) => Outcome::failed(e),
+        // The same verdicts either way; the tables only make it faster.
+        match config.tables.precomputed(&config.keys) {
+            Some(keys) => check(&keys, audience, config, token, now, buffers),
+            None => check(&config.keys, audience, config, token, now, buffers),
         }
     })
+}
+
+/// `verify` with the configured audience, leeway and issuer, over plain or precomputed keys.
+fn check<'b, K: Es256Key>(
+    keys: &KeySet<KEYS, K>,
+    audience: &str,
+    config: &Config,
+    token: &[u8],
+    now: u64,
+    buffers: &'b mut Buffers<INPUT_CAPACITY, GROUPS>,
+) -> Outcome<'b> {
+    let mut verifier = Verifier::new(keys, audience);
+    if let Some(leeway) = config.leeway {
+        verifier = verifier.with_leeway(leeway);
+    }
+    if let Some(issuer) = config.issuer.get() {
+        verifier = verifier.with_issuer(issuer);
+    }
+    match verifier.verify(token, UnixTime::from_secs(now), buffers) {
+        Ok(claims) => Outcome::Claims(claims),
+        Err(e) => Outcome::failed(e),
+    }
+}
+
+/// The precomputed tables: the generator's, and one per key for up to [`TABLE_KEYS`] keys.
+struct Tables {
+    generator: TableStorage<TABLE_ENTRIES>,
+    keys: [TableStorage<TABLE_ENTRIES>; TABLE_KEYS],
+}
+
+impl Tables {
+    /// Builds what `keys` need and the storage does not hold yet: the generator's table once, and
+    /// each key's in a slot no key of the set uses (so a reload of the same keys builds nothing).
+    /// Nothing for a set larger than [`TABLE_KEYS`], which is verified without tables.
+    fn prepare(&mut self, keys: &KeySet<KEYS>) {
+        if keys.len() > TABLE_KEYS || self.generator.build_generator(WINDOW).is_err() {
+            return;
+        }
+        for key in keys.keys() {
+            if self.keys.iter().any(|table| table.holds(key)) {
+                continue;
+            }
+            if let Some(free) = self.keys.iter_mut().find(|table| !keys.keys().any(|k| table.holds(k))) {
+                // Fails only if the storage were too small for WINDOW: then that key, and with it
+                // the set, is verified without tables.
+                let _ = free.build_for_key(key, WINDOW);
+            }
+        }
+    }
+
+    /// The key set with every key's table, or `None` when some key has none.
+    fn precomputed(&self, keys: &KeySet<KEYS>) -> Option<KeySet<KEYS, PrecomputedKey<'_>>> {
+        let generator = self.generator.table()?;
+        keys.precompute(|key| {
+            let table = self.keys.iter().find(|table| table.holds(key)).and_then(TableStorage::table);
+            PrecomputedKey::new(*key, table.ok_or(Error::BadSignature)?, generator)
+        })
+        .ok()
+    }
 }
