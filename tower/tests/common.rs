@@ -75,7 +75,11 @@ pub fn with(mut claims: Value, name: &str, value: Value) -> Value {
 
 /// An ES256 token over `claims`, signed by the key of `seed`, with header kid `kid`.
 pub fn sign_with_kid(seed: u8, kid: &str, claims: &Value) -> String {
-    let header = json!({"alg": "ES256", "kid": kid, "typ": "JWT"});
+    sign_with_header(seed, &json!({"alg": "ES256", "kid": kid, "typ": "JWT"}), claims)
+}
+
+/// An ES256 token with this header over `claims`, signed by the key of `seed`.
+pub fn sign_with_header(seed: u8, header: &Value, claims: &Value) -> String {
     let input = format!(
         "{}.{}",
         Base64UrlUnpadded::encode_string(header.to_string().as_bytes()),

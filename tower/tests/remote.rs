@@ -236,3 +236,23 @@ async fn refresh_at_max_age_and_retry_after_the_cooldown_on_a_paused_clock() {
     tokio::time::sleep(Duration::from_secs(3600)).await;
     assert_eq!(calls(), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_never_chooses_where_keys_come_from() {
+    // Pomerium's SDK fetches keys from the token's iss. Here a forged token names the attacker's
+    // JWKS in iss and jku, under a kid the service does not know: the attacker's server must
+    // never be asked, and the token must be refused.
+    let pomerium = JwksServer::start(Mode::Serve(jwks(&[OLD]))).await;
+    let attacker = JwksServer::start(Mode::Serve(jwks(&[ATTACKER]))).await;
+    let remote = RemoteJwks::new(&pomerium.url()).unwrap().cooldown(Duration::from_millis(100));
+    let addr = service(remote).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let evil = attacker.url();
+    let claims = with(with(claims(), "iss", serde_json::json!(evil)), "jku", serde_json::json!(evil));
+    let header = serde_json::json!({"alg": "ES256", "kid": kid(ATTACKER), "typ": "JWT", "jku": evil, "x5u": evil});
+    let forged = sign_with_header(ATTACKER, &header, &claims);
+    assert_eq!(status(addr, &forged).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attacker.hits(), 0, "keys were fetched from a URL the token named");
+    assert_eq!(pomerium.hits(), 2, "the unknown kid refetched the configured JWKS, once");
+}
