@@ -52,8 +52,10 @@ const IAT: u64 = 1_700_000_000;
 const EXP: u64 = 4_102_444_800;
 /// The signing key's secret scalar (any fixed value in [1, n) does).
 const SECRET: [u8; 32] = *b"pomerium-jwt bench signing key!!";
-/// The window of the precomputed contender.
+/// The windows of the precomputed contenders: `pomerium-jwt-precomputed` (W8) and
+/// `pomerium-jwt-precomputed-w10`.
 const PRECOMPUTED: Window = Window::W8;
+const PRECOMPUTED_LARGE: Window = Window::W10;
 /// The group counts of the three tokens.
 const GROUP_COUNTS: [usize; 3] = [0, 20, 200];
 
@@ -71,8 +73,10 @@ struct Fixture {
     kid: String,
     /// This crate's key set: the key under its kid, as a JWKS from Pomerium gives it.
     keys: KeySet<4>,
-    /// The same key set with precomputed tables (`Window::W8`, 297 KiB per point).
+    /// The same key set with precomputed tables (`Window::W8`, 264 KiB per point).
     precomputed: KeySet<4, PrecomputedKey<'static>>,
+    /// And with `Window::W10` tables (832 KiB per point).
+    precomputed_large: KeySet<4, PrecomputedKey<'static>>,
     now: u64,
 }
 
@@ -92,7 +96,8 @@ impl Fixture {
         assert!(IAT < now && now < EXP, "the system clock is outside the token's validity");
         let mut keys = KeySet::new();
         keys.insert(PublicKey::from_sec1(&sec1).unwrap(), Some(&kid)).unwrap();
-        let precomputed = keys.precompute(precompute).unwrap();
+        let precomputed = keys.precompute(|key| precompute(key, PRECOMPUTED)).unwrap();
+        let precomputed_large = keys.precompute(|key| precompute(key, PRECOMPUTED_LARGE)).unwrap();
         Fixture {
             groups,
             token,
@@ -102,16 +107,17 @@ impl Fixture {
             kid,
             keys,
             precomputed,
+            precomputed_large,
             now,
         }
     }
 }
 
 /// The key with its table and the generator's, in storage that lives as long as the benchmark.
-fn precompute(key: &PublicKey) -> Result<PrecomputedKey<'static>, pomerium_jwt::Error> {
-    let storage = || Vec::leak(vec![TableEntry::EMPTY; PRECOMPUTED.entries()]);
-    let generator = BaseTable::generator(PRECOMPUTED, storage())?;
-    PrecomputedKey::new(*key, BaseTable::for_key(key, PRECOMPUTED, storage())?, generator)
+fn precompute(key: &PublicKey, window: Window) -> Result<PrecomputedKey<'static>, pomerium_jwt::Error> {
+    let storage = || Vec::leak(vec![TableEntry::EMPTY; window.entries()]);
+    let generator = BaseTable::generator(window, storage())?;
+    PrecomputedKey::new(*key, BaseTable::for_key(key, window, storage())?, generator)
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -264,15 +270,19 @@ fn contenders(f: &Fixture) -> Vec<(&'static str, Run<'_>)> {
     }
 
     // This crate with precomputed tables for the key and the generator (`PrecomputedKey`).
-    let precomputed = Verifier::new(&f.precomputed, AUD);
-    let mut buffers = Box::new(Bufs::new());
-    list.push((
-        "pomerium-jwt-precomputed",
-        Box::new(move || match precomputed.verify(black_box(&f.token), now, &mut buffers) {
-            Ok(claims) => black_box(claims.groups.len()) == f.groups,
-            Err(_) => false,
-        }),
-    ));
+    for (name, set) in
+        [("pomerium-jwt-precomputed", &f.precomputed), ("pomerium-jwt-precomputed-w10", &f.precomputed_large)]
+    {
+        let precomputed = Verifier::new(set, AUD);
+        let mut buffers = Box::new(Bufs::new());
+        list.push((
+            name,
+            Box::new(move || match precomputed.verify(black_box(&f.token), now, &mut buffers) {
+                Ok(claims) => black_box(claims.groups.len()) == f.groups,
+                Err(_) => false,
+            }),
+        ));
+    }
 
     // jsonwebtoken 12, RustCrypto backend: exp (system clock), aud and iss required.
     {
@@ -471,6 +481,8 @@ fn interleaved(fixtures: &[Fixture]) {
         }
         let position = |name: &str| list.iter().position(|(n, _)| *n == name).unwrap();
         let (ours, floor) = (position("pomerium-jwt"), position("floor-p256"));
+        // The assembly references, for the precomputed contenders' targets.
+        let (ring, aws) = (position("ring"), position("aws-lc-rs"));
         let per_round = |i: usize, base: usize, op: fn(f64, f64) -> f64| {
             median(times[i].iter().zip(&times[base]).map(|(a, b)| op(*a, *b)).collect())
         };
@@ -483,6 +495,8 @@ fn interleaved(fixtures: &[Fixture]) {
                     "over_ours": per_round(i, ours, |a, b| a / b),
                     "over_floor": per_round(i, floor, |a, b| a / b),
                     "minus_floor_ns": per_round(i, floor, |a, b| a - b),
+                    "over_ring": per_round(i, ring, |a, b| a / b),
+                    "over_aws_lc_rs": per_round(i, aws, |a, b| a / b),
                 }),
             );
         }
