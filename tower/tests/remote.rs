@@ -1,6 +1,7 @@
 //! The remote JWKS against JWKS servers on 127.0.0.1 that the tests start and misconfigure.
 //! Fetches are counted on the server; no assertion depends on how long anything took.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
@@ -255,4 +256,66 @@ async fn a_token_never_chooses_where_keys_come_from() {
     assert_eq!(status(addr, &forged).await, StatusCode::UNAUTHORIZED);
     assert_eq!(attacker.hits(), 0, "keys were fetched from a URL the token named");
     assert_eq!(pomerium.hits(), 2, "the unknown kid refetched the configured JWKS, once");
+}
+
+/// An HTTPS JWKS server on 127.0.0.1 with a fresh self-signed certificate for `localhost`;
+/// its address, the certificate, and its request count.
+async fn https_server(body: String) -> (SocketAddr, rustls::pki_types::CertificateDer<'static>, Arc<AtomicUsize>) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = certified.cert.der().clone();
+    let key = rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key.into())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            let (acceptor, body, counted) = (acceptor.clone(), body.clone(), counted.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else { return };
+                let service = hyper::service::service_fn(move |_request| {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let body = body.clone();
+                    async move { Ok::<_, std::convert::Infallible>(hyper::Response::new(body)) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, cert, hits)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_the_operators_root_serves_keys_and_an_unknown_root_does_not() {
+    let (addr, cert, hits) = https_server(jwks(&[OLD])).await;
+    let url = format!("https://localhost:{}/.well-known/pomerium/jwks.json", addr.port());
+
+    // The default roots (Mozilla's) do not know this certificate: the handshake fails.
+    let error = RemoteJwks::new(&url).unwrap().start().await.unwrap_err();
+    assert!(matches!(error, LoadError::Tls(_)), "{error}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // With the operator's root (a private CA), the keys arrive over TLS and verify.
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let addr = service(RemoteJwks::new(&url).unwrap().tls_config(Arc::new(config))).await;
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK);
 }
