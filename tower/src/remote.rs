@@ -159,8 +159,8 @@ impl RemoteJwks {
         self
     }
 
-    /// Fetches with `client` instead of the built-in [`HttpClient`] (the URL rules above still
-    /// apply); for tests and for proxies.
+    /// Fetches with `client` instead of the built-in [`HttpClient`]; for tests and for proxies.
+    /// The URL rules above, the body cap and the sum of the two timeouts still apply.
     pub fn client(mut self, client: Arc<dyn JwksClient>) -> Self {
         self.client = Some(client);
         self
@@ -195,6 +195,7 @@ impl RemoteJwks {
             wake: Notify::new(),
             done: watch::channel(0).0,
             wait_limit: self.connect_timeout.saturating_add(self.read_timeout).saturating_add(Duration::from_secs(1)),
+            max_body: self.max_body,
         });
         if !self.without_keys {
             remote.begin(Instant::now());
@@ -444,8 +445,10 @@ pub(crate) struct Remote {
     wake: Notify,
     /// Counts finished fetches, so waiting requests see the one they asked for end.
     done: watch::Sender<u64>,
-    /// How long a request waits for a fetch: the client's timeouts and a second.
+    /// How long a fetch may take, and so a request wait for one: the two timeouts and a second.
     wait_limit: Duration,
+    /// The longest body accepted.
+    max_body: usize,
 }
 
 impl Remote {
@@ -488,9 +491,12 @@ impl Remote {
 
     /// One fetch; on success the keys in use are replaced, otherwise they stay.
     async fn fetch_into(&self, state: &State) -> Result<usize, LoadError> {
-        let outcome = match self.client.get(&self.url).await {
-            Ok(body) => state.replace(body).await,
-            Err(e) => Err(e),
+        // The built-in client keeps its own limits; these hold for an injected one too.
+        let outcome = match tokio::time::timeout(self.wait_limit, self.client.get(&self.url)).await {
+            Ok(Ok(body)) if body.len() > self.max_body => Err(LoadError::TooLarge { limit: self.max_body }),
+            Ok(Ok(body)) => state.replace(body).await,
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(LoadError::Timeout),
         };
         match &outcome {
             Ok(n) => tracing::debug!(url = %self.url, keys = n, "JWKS fetched"),

@@ -319,3 +319,33 @@ async fn https_with_the_operators_root_serves_keys_and_an_unknown_root_does_not(
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK);
 }
+
+/// A client that never answers, counting calls.
+struct HangingClient(AtomicUsize);
+
+impl JwksClient for HangingClient {
+    fn get<'a>(&'a self, _url: &'a axum::http::Uri) -> pomerium_jwt_tower::FetchFuture<'a> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_injected_client_that_hangs_is_cut_off_by_the_timeouts() {
+    let client = Arc::new(HangingClient(AtomicUsize::new(0)));
+    let calls = || client.0.load(std::sync::atomic::Ordering::SeqCst);
+    // Connect 5 s + read 10 s + 1 s: each attempt ends after 16 s; the next one 30 s later.
+    let keys = RemoteJwks::new("https://authenticate.example.com/jwks.json")
+        .unwrap()
+        .client(client.clone())
+        .start_without_keys()
+        .start()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!((calls(), keys.len()), (1, 0));
+    tokio::time::sleep(Duration::from_secs(44)).await;
+    assert_eq!(calls(), 1, "retried before the cooldown");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(calls(), 2, "the hung fetch was never cut off");
+}
