@@ -12,5 +12,6 @@
 )]
 
 mod common;
+mod example;
 mod layer;
 mod remote;
