@@ -261,6 +261,11 @@ impl<'a> Reader<'a> {
                 b'"' => break,
                 b'\\' => {
                     self.escape()?;
+                    // Escapes often come in runs (`\ud83d\ude00`, a string Go escaped): take
+                    // each next one here rather than searching for it.
+                    while self.eat(b'\\') {
+                        self.escape()?;
+                    }
                     escaped = true;
                 }
                 _ => return Err(JsonError::ControlCharacter),
@@ -377,12 +382,14 @@ impl<'a> Reader<'a> {
         match self.bump() {
             b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => Ok(()),
             b'u' => {
-                for _ in 0..4 {
-                    if !self.bump().is_ascii_hexdigit() {
-                        return Err(JsonError::Escape);
+                let end = self.pos.saturating_add(4);
+                match self.src.get(self.pos..end) {
+                    Some(digits) if escape::is_hex4(digits) => {
+                        self.pos = end;
+                        Ok(())
                     }
+                    _ => Err(JsonError::Escape),
                 }
-                Ok(())
             }
             _ => Err(JsonError::Escape),
         }

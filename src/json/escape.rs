@@ -46,13 +46,39 @@ fn decode_unicode(after: &[u8]) -> Result<(char, usize), JsonError> {
     char::from_u32(u32::from(code)).map(|c| (c, 5)).ok_or(JsonError::LoneSurrogate)
 }
 
+/// The value of each byte as a hex digit, or 0xFF.
+const HEX: [u8; 256] = hex_table();
+
+// Evaluated at compile time only (above): an index out of bounds would fail the build.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn hex_table() -> [u8; 256] {
+    let mut table = [0xFF; 256];
+    let mut i = 0;
+    while i < 16 {
+        table[b"0123456789abcdef"[i] as usize] = i as u8;
+        table[b"0123456789ABCDEF"[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+}
+
+/// Whether `digits` are four hex digits (the reader's check of a `\uXXXX` escape).
+pub(crate) fn is_hex4(digits: &[u8]) -> bool {
+    hex4(Some(digits)).is_ok()
+}
+
+/// Four hex digits: a table lookup each, one check for all (escape-dense strings are the
+/// slowest input there is to unescape, so this is on the path whose cost is bounded).
 fn hex4(digits: Option<&[u8]>) -> Result<u16, JsonError> {
-    let digits = digits.ok_or(JsonError::Escape)?;
-    digits.iter().try_fold(0u16, |acc, &d| {
-        let v = (d as char).to_digit(16).ok_or(JsonError::Escape)?;
-        // Four hex digits fit a u16: the shift drops nothing.
-        Ok((acc << 4) | v as u16)
-    })
+    let Some(&[a, b, c, d]) = digits else {
+        return Err(JsonError::Escape);
+    };
+    let value = |x: u8| HEX.get(usize::from(x)).copied().unwrap_or(0xFF);
+    let (a, b, c, d) = (value(a), value(b), value(c), value(d));
+    if (a | b | c | d) & 0xF0 != 0 {
+        return Err(JsonError::Escape);
+    }
+    Ok(u16::from(a) << 12 | u16::from(b) << 8 | u16::from(c) << 4 | u16::from(d))
 }
 
 /// One unit of a string's raw text: a literal byte, or an escape sequence, as UTF-8.
@@ -144,13 +170,27 @@ pub(crate) fn unescape_pieces(raw: &[u8], mut out: impl FnMut(&[u8])) -> Result<
 /// and the result stays inside the string's own bytes.
 pub(crate) fn unescape_in_place(buf: &mut [u8], start: usize, end: usize) -> Result<usize, JsonError> {
     let (mut read, mut write) = (start, start);
-    while let Some(unit) = buf.get(read..end).and_then(Unit::first) {
+    loop {
+        // The plain run up to the next backslash moves as a whole (not at all before the first
+        // escape, where reader and writer are still at the same place).
+        let rest = buf.get(read..end).unwrap_or_default();
+        let plain = scan::position(rest, |w| scan::has_byte(w, b'\\'), |b| b == b'\\');
+        let run_end = read.saturating_add(plain);
+        if write != read {
+            buf.copy_within(read..run_end, write);
+        }
+        (read, write) = (run_end, write.saturating_add(plain));
+        let Some(unit) = buf.get(read..end).and_then(Unit::first) else {
+            return Ok(write.saturating_sub(start));
+        };
         let unit = unit?;
         let to = write.saturating_add(unit.len);
-        buf.get_mut(write..to).ok_or(JsonError::Syntax)?.copy_from_slice(unit.bytes());
+        // At most four bytes: a loop, not a call to memcpy.
+        for (slot, &byte) in buf.get_mut(write..to).ok_or(JsonError::Syntax)?.iter_mut().zip(unit.bytes()) {
+            *slot = byte;
+        }
         (read, write) = (read.saturating_add(unit.used), to);
     }
-    Ok(write.saturating_sub(start))
 }
 
 #[cfg(test)]
