@@ -35,10 +35,12 @@ pub(crate) fn escape_json(json: &str) -> String {
 }
 
 fn escape(text: &str, mut unsafe_char: impl FnMut(char) -> bool) -> String {
+    use std::fmt::Write as _;
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if unsafe_char(c) {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            // Writing to a String cannot fail.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
         } else {
             out.push(c);
         }
