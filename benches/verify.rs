@@ -52,10 +52,13 @@ const IAT: u64 = 1_700_000_000;
 const EXP: u64 = 4_102_444_800;
 /// The signing key's secret scalar (any fixed value in [1, n) does).
 const SECRET: [u8; 32] = *b"pomerium-jwt bench signing key!!";
-/// The windows of the precomputed contenders: `pomerium-jwt-precomputed` (W8) and
-/// `pomerium-jwt-precomputed-w10`.
-const PRECOMPUTED: Window = Window::W8;
-const PRECOMPUTED_LARGE: Window = Window::W10;
+/// The precomputed contenders, each with tables of one window for both `G` and the key.
+const PRECOMPUTED: [(&str, Window); 4] = [
+    ("pomerium-jwt-precomputed-w4", Window::W4),
+    ("pomerium-jwt-precomputed-w6", Window::W6),
+    ("pomerium-jwt-precomputed", Window::W8),
+    ("pomerium-jwt-precomputed-w10", Window::W10),
+];
 /// The group counts of the three tokens.
 const GROUP_COUNTS: [usize; 3] = [0, 20, 200];
 
@@ -73,10 +76,8 @@ struct Fixture {
     kid: String,
     /// This crate's key set: the key under its kid, as a JWKS from Pomerium gives it.
     keys: KeySet<4>,
-    /// The same key set with precomputed tables (`Window::W8`, 264 KiB per point).
-    precomputed: KeySet<4, PrecomputedKey<'static>>,
-    /// And with `Window::W10` tables (832 KiB per point).
-    precomputed_large: KeySet<4, PrecomputedKey<'static>>,
+    /// The same key set with precomputed tables, one set per entry of [`PRECOMPUTED`].
+    precomputed: Vec<KeySet<4, PrecomputedKey<'static>>>,
     now: u64,
 }
 
@@ -96,8 +97,8 @@ impl Fixture {
         assert!(IAT < now && now < EXP, "the system clock is outside the token's validity");
         let mut keys = KeySet::new();
         keys.insert(PublicKey::from_sec1(&sec1).unwrap(), Some(&kid)).unwrap();
-        let precomputed = keys.precompute(|key| precompute(key, PRECOMPUTED)).unwrap();
-        let precomputed_large = keys.precompute(|key| precompute(key, PRECOMPUTED_LARGE)).unwrap();
+        let precomputed =
+            PRECOMPUTED.iter().map(|&(_, window)| keys.precompute(|key| precompute(key, window)).unwrap()).collect();
         Fixture {
             groups,
             token,
@@ -107,7 +108,6 @@ impl Fixture {
             kid,
             keys,
             precomputed,
-            precomputed_large,
             now,
         }
     }
@@ -270,9 +270,7 @@ fn contenders(f: &Fixture) -> Vec<(&'static str, Run<'_>)> {
     }
 
     // This crate with precomputed tables for the key and the generator (`PrecomputedKey`).
-    for (name, set) in
-        [("pomerium-jwt-precomputed", &f.precomputed), ("pomerium-jwt-precomputed-w10", &f.precomputed_large)]
-    {
+    for (&(name, _), set) in PRECOMPUTED.iter().zip(&f.precomputed) {
         let precomputed = Verifier::new(set, AUD);
         let mut buffers = Box::new(Bufs::new());
         list.push((

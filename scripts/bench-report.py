@@ -33,13 +33,15 @@ OURS, FLOOR, PARSE = "pomerium-jwt", "floor-p256", "parse-only"
 PEERS = ["jsonwebtoken", "jwt-simple", "jwt-compact"]
 REFERENCES = ["ring", "aws-lc-rs"]
 ES256 = "pomerium-jwt-es256"
-PRE8, PRE10 = "pomerium-jwt-precomputed", "pomerium-jwt-precomputed-w10"
-ORDER = [OURS, FLOOR, PARSE, ES256, PRE8, PRE10] + PEERS + REFERENCES + ["floor-p256-0.13"]
+PRE4, PRE6, PRE8, PRE10 = (f"pomerium-jwt-precomputed{w}" for w in ["-w4", "-w6", "", "-w10"])
+ORDER = [OURS, FLOOR, PARSE, ES256, PRE4, PRE6, PRE8, PRE10] + PEERS + REFERENCES + ["floor-p256-0.13"]
 DESCRIPTION = {
     OURS: "this crate, `Verifier::verify`",
     FLOOR: "floor: bare `p256` 0.14 `VerifyingKey::verify`",
     PARSE: "this crate, everything but the signature",
     ES256: "this crate, `PublicKey::verify_es256` (signature only)",
+    PRE4: "this crate, `Verifier::verify` with `PrecomputedKey` (W4 tables)",
+    PRE6: "this crate, `Verifier::verify` with `PrecomputedKey` (W6 tables)",
     PRE8: "this crate, `Verifier::verify` with `PrecomputedKey` (W8 tables)",
     PRE10: "this crate, `Verifier::verify` with `PrecomputedKey` (W10 tables)",
     "jsonwebtoken": "jsonwebtoken 12, `rust_crypto`",
