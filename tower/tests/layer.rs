@@ -30,14 +30,15 @@ async fn start(layer: PomeriumJwtLayer) -> (std::net::SocketAddr, Arc<AtomicUsiz
 #[tokio::test]
 async fn a_valid_token_reaches_the_handler_with_every_claim_and_no_forged_header() {
     let (addr, calls) = start(layer()).await;
-    let valid = token(OLD);
+    // One set of claims, signed and compared: made twice, a second could pass in between.
+    let claims = claims();
+    let valid = sign_with_kid(OLD, &kid(OLD), &claims);
     let mut headers = FORGED_CLAIM_HEADERS.to_vec();
     headers.push(("X-Pomerium-Jwt-Assertion", &valid));
     let (status, _, body) = fetch(addr, &headers).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let seen: Value = serde_json::from_str(&body).unwrap();
     let identity = &seen["identity"];
-    let claims = claims();
     for name in ["iss", "sub", "email", "user", "name", "sid", "jti", "groups", "exp", "iat", "given_name"] {
         assert_eq!(identity[name], claims[name], "{name}");
     }
