@@ -8,9 +8,11 @@
 //! signature and the keys are public), so this module instead:
 //!
 //! - computes the sum in variable time by interleaved width-5 NAF, sharing one chain of
-//!   doublings, with the odd multiples `P..15P` of `G` and `Q` made per call (a constant table of
-//!   `G`'s multiples in affine form would save about a tenth of the time, but its 2 KiB would
-//!   take the WebAssembly build past its size budget, `scripts/footprint.sh`);
+//!   doublings: `Q`'s odd multiples `Q..15Q` are made per call, `G`'s are constants (768 bytes,
+//!   with `Z = 1`), which saves building them and as much stack. Both are added with the one
+//!   general Jacobian addition: a mixed addition for `G`'s digits would save 5 of 16
+//!   multiplications each, but linking it takes the WebAssembly build past its size budget
+//!   (`scripts/footprint.sh`), as a width-7 table of `G` (2 KiB, another tenth of the time) did;
 //! - uses Jacobian formulas (a doubling is 8 field multiplications, not 11 plus `b`'s), with a
 //!   branch for each exceptional case instead of complete formulas;
 //! - compares `x` with `r` in projective form (`X == r·Z²`), so no inversion at all.
@@ -21,7 +23,7 @@ use p256::ecdsa::Signature;
 use p256::elliptic_curve::ops::Reduce;
 use p256::{FieldBytes, Scalar};
 
-use crate::point::{self, Affine, Jacobian};
+use crate::point::{Affine, Jacobian};
 
 /// NAF width: digits are odd and in `-15..=15`, so each point needs its odd multiples `1..=15`.
 const WIDTH: usize = 5;
@@ -49,15 +51,13 @@ pub(crate) fn verify(
 
 /// `u1·G + u2·Q`, both multiplications sharing one chain of doublings.
 pub(crate) fn lincomb(u1: &Scalar, q: &Affine, u2: &Scalar) -> Jacobian {
-    let (g_multiples, q_multiples) = (odd_multiples(&point::GENERATOR), odd_multiples(q));
+    let q_multiples = odd_multiples(q);
     let (g_digits, q_digits) = (naf(u1, WIDTH), naf(u2, WIDTH));
     let mut sum = Jacobian::IDENTITY;
     for (&g, &q) in g_digits.iter().zip(&q_digits).rev() {
-        // Doubling the identity gives the identity: skipped until the first digit.
-        if !sum.is_identity() {
-            sum = sum.double();
-        }
-        add_digit(&mut sum, &g_multiples, g);
+        // The identity doubles to the identity (until the first digit).
+        sum = sum.double();
+        add_digit(&mut sum, &G_MULTIPLES, g);
         add_digit(&mut sum, &q_multiples, q);
     }
     sum
@@ -112,6 +112,43 @@ fn naf(k: &Scalar, width: usize) -> [i8; DIGITS] {
     }
     digits
 }
+
+/// The odd multiples of the generator, `G, 3G, ..., 15G`, as Jacobian points with `Z = 1`
+/// (generated with exact integer arithmetic; a test recomputes them with `p256`).
+static G_MULTIPLES: [Jacobian; MULTIPLES] = [
+    Jacobian::from_hex(
+        "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
+        "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
+    ),
+    Jacobian::from_hex(
+        "5ecbe4d1a6330a44c8f7ef951d4bf165e6c6b721efada985fb41661bc6e7fd6c",
+        "8734640c4998ff7e374b06ce1a64a2ecd82ab036384fb83d9a79b127a27d5032",
+    ),
+    Jacobian::from_hex(
+        "51590b7a515140d2d784c85608668fdfef8c82fd1f5be52421554a0dc3d033ed",
+        "e0c17da8904a727d8ae1bf36bf8a79260d012f00d4d80888d1d0bb44fda16da4",
+    ),
+    Jacobian::from_hex(
+        "8e533b6fa0bf7b4625bb30667c01fb607ef9f8b8a80fef5b300628703187b2a3",
+        "73eb1dbde03318366d069f83a6f5900053c73633cb041b21c55e1a86c1f400b4",
+    ),
+    Jacobian::from_hex(
+        "ea68d7b6fedf0b71878938d51d71f8729e0acb8c2c6df8b3d79e8a4b90949ee0",
+        "2a2744c972c9fce787014a964a8ea0c84d714feaa4de823fe85a224a4dd048fa",
+    ),
+    Jacobian::from_hex(
+        "3ed113b7883b4c590638379db0c21cda16742ed0255048bf433391d374bc21d1",
+        "9099209accc4c8a224c843afa4f4c68a090d04da5e9889dae2f8eefce82a3740",
+    ),
+    Jacobian::from_hex(
+        "177c837ae0ac495a61805df2d85ee2fc792e284b65ead58a98e15d9d46072c01",
+        "63bb58cd4ebea558a24091adb40f4e7226ee14c3a1fb4df39c43bbe2efc7bfd8",
+    ),
+    Jacobian::from_hex(
+        "f0454dc6971abae7adfb378999888265ae03af92de3a0ef163668c63e59b9d5f",
+        "b5b93ee3592e2d1f4e6594e51f9643e62a3b21ce75b5fa3f47e59cde0d034f36",
+    ),
+];
 
 /// The `width` bits of the big-endian 256-bit `bytes` starting at bit `start` (bit 0 is the
 /// least significant); bits past the top are zero.
@@ -171,6 +208,15 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn generator_table_holds_the_odd_multiples_of_g() {
+        for (i, point) in G_MULTIPLES.iter().enumerate() {
+            let k = Scalar::from(2 * i as u64 + 1);
+            let want = Affine::from_p256(&(ProjectivePoint::GENERATOR * k).to_affine());
+            assert_eq!(point.to_affine(), want, "{}G", 2 * i + 1);
         }
     }
 

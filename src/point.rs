@@ -87,6 +87,12 @@ impl From<Affine> for Jacobian {
 }
 
 impl Jacobian {
+    /// An affine point from hex coordinates, with `Z = 1`, for constants (evaluated at compile
+    /// time).
+    pub(crate) const fn from_hex(x: &str, y: &str) -> Jacobian {
+        Jacobian { x: Fe::from_hex_vartime(x), y: Fe::from_hex_vartime(y), z: Fe::ONE }
+    }
+
     /// The identity (the point at infinity).
     pub(crate) const IDENTITY: Jacobian = Jacobian { x: Fe::ONE, y: Fe::ONE, z: Fe::ZERO };
 
