@@ -47,6 +47,12 @@ pub(crate) fn check_object(json: &[u8], part: Part) -> Result<(), Error> {
     read_object(json, part, &[], |_, reader| reader.skip_value().map_err(|reason| Error::Json { part, reason }))
 }
 
+/// The bit of `Reader::arrays` for the container at `depth + 1`: depths stay below
+/// [`MAX_DEPTH`] (at most 64), so the shift never wraps.
+const fn depth_bit(depth: usize) -> u64 {
+    1u64.wrapping_shl(depth as u32)
+}
+
 /// A string as it appears between its quotes: validated, not yet unescaped.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RawStr<'a> {
@@ -302,47 +308,91 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips one value of any kind, checking it fully, without recursion.
+    ///
+    /// A state machine over the bytes rather than calls of `member` and `element`: a forged
+    /// header can be all brackets, the JSON that costs the most per byte, and this keeps that
+    /// cost within a small factor of reading strings.
     pub(crate) fn skip_value(&mut self) -> Result<(), JsonError> {
         let base = self.depth;
         loop {
-            // Read one value; a container that opens with an item goes round again for it.
-            let opened_item = match self.peek_kind()? {
-                Kind::String => self.string().map(|_| false)?,
-                Kind::Number => self.number().map(|_| false)?,
-                Kind::Bool => self.boolean().map(|_| false)?,
-                Kind::Null => self.null().map(|_| false)?,
-                Kind::Object => {
-                    self.object()?;
-                    self.member()?.is_some()
+            // A value; a container that opens with an item goes round again for it.
+            self.skip_ws();
+            match self.peek() {
+                b'"' => self.string().map(drop)?,
+                b'[' => {
+                    self.pos = self.pos.saturating_add(1);
+                    self.push(true)?;
+                    self.skip_ws();
+                    if !self.eat(b']') {
+                        continue;
+                    }
+                    self.pop();
                 }
-                Kind::Array => {
-                    self.array()?;
-                    self.element()?
+                b'{' => {
+                    self.pos = self.pos.saturating_add(1);
+                    self.push(false)?;
+                    self.skip_ws();
+                    if !self.eat(b'}') {
+                        self.member_name()?;
+                        continue;
+                    }
+                    self.pop();
                 }
-            };
-            if opened_item {
-                continue;
+                b't' | b'f' => self.boolean().map(drop)?,
+                b'n' => self.null()?,
+                _ => self.number().map(drop)?,
             }
-            // The value is complete: move to the next sibling, closing containers on the way.
+            // The value is complete: close containers, or move on to the next item.
             loop {
                 if self.depth <= base {
+                    // The container the value belongs to has yielded an item.
+                    self.first = false;
                     return Ok(());
                 }
-                let more = if self.in_array() { self.element()? } else { self.member()?.is_some() };
-                if more {
-                    break;
+                self.skip_ws();
+                let array = self.in_array();
+                match self.bump() {
+                    b',' if array => break,
+                    b',' => {
+                        self.member_name()?;
+                        break;
+                    }
+                    b']' if array => self.pop(),
+                    b'}' if !array => self.pop(),
+                    _ => return Err(JsonError::Syntax),
                 }
             }
         }
     }
 
+    /// A member name and its colon, inside a value being skipped.
+    fn member_name(&mut self) -> Result<(), JsonError> {
+        self.skip_ws();
+        if self.peek() != b'"' {
+            return Err(JsonError::Syntax);
+        }
+        self.string()?;
+        self.skip_ws();
+        self.expect(b':')
+    }
+
+    /// Leaves the innermost container, whose closing byte was just consumed.
+    fn pop(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
     fn open(&mut self, byte: u8, array: bool) -> Result<(), JsonError> {
         self.skip_ws();
         self.expect(byte)?;
+        self.push(array)
+    }
+
+    /// Enters a container whose opening byte was just consumed.
+    fn push(&mut self, array: bool) -> Result<(), JsonError> {
         if self.depth >= MAX_DEPTH {
             return Err(JsonError::TooDeep);
         }
-        let bit = 1u64.checked_shl(u32::try_from(self.depth).map_err(|_| JsonError::TooDeep)?).unwrap_or(0);
+        let bit = depth_bit(self.depth);
         if array {
             self.arrays |= bit
         } else {
@@ -357,8 +407,7 @@ impl<'a> Reader<'a> {
         let Some(top) = self.depth.checked_sub(1) else {
             return false;
         };
-        let bit = u32::try_from(top).ok().and_then(|t| 1u64.checked_shl(t)).unwrap_or(0);
-        self.arrays & bit != 0
+        self.arrays & depth_bit(top) != 0
     }
 
     /// Consumes the separator before the next item of the innermost container, or its closing
@@ -419,7 +468,12 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_ws(&mut self) {
-        while matches!(self.peek(), b' ' | b'\t' | b'\n' | b'\r') {
+        // Every white space byte is at most b' ', and nearly every byte met here is not white
+        // space (Go writes none): one comparison decides the common case.
+        while let Some(&byte) = self.src.get(self.pos) {
+            if byte > b' ' || !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+                return;
+            }
             self.pos = self.pos.saturating_add(1);
         }
     }
