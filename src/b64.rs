@@ -34,6 +34,25 @@ const fn table(last2: [u8; 2]) -> [u8; 256] {
 static URL: [u8; 256] = table([b'-', b'_']);
 static STANDARD: [u8; 256] = table([b'+', b'/']);
 
+/// [`URL`] as the high and the low half of a 12-bit pair of symbols: `URL_HIGH[a] | URL_LOW[b]`
+/// is `a`'s six bits then `b`'s, and an invalid symbol in either table is `0xF000`, above the
+/// twelve, so one test checks many pairs.
+/// (`u32` rather than `u16` entries: a lookup then folds into the `|` that joins the pair.)
+static URL_HIGH: [u32; 256] = pair_half(&URL, 6);
+static URL_LOW: [u32; 256] = pair_half(&URL, 0);
+
+// Evaluated at compile time only: an index out of range would fail the build.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const fn pair_half(table: &[u8; 256], shift: u32) -> [u32; 256] {
+    let mut half = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        half[i] = if table[i] == INVALID { 0xF000 } else { (table[i] as u32) << shift };
+        i += 1;
+    }
+    half
+}
+
 /// A base64 text that is not canonical for its alphabet, or an output buffer that is too small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DecodeError {
@@ -58,22 +77,75 @@ pub(crate) fn decoded_len(len: usize) -> Option<usize> {
 pub(crate) fn decode_url<'o>(src: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], DecodeError> {
     let len = decoded_len(src.len()).ok_or(DecodeError::Invalid)?;
     let out = out.get_mut(..len).ok_or(DecodeError::TooLong)?;
-    let quads = src.chunks_exact(4);
-    let tail = quads.remainder();
-    let mut triples = out.chunks_exact_mut(3);
-    let mut bad = 0u8;
-    for (quad, triple) in quads.zip(&mut triples) {
-        if let ([a, b, c, d], [x, y, z]) = (quad, triple) {
-            let s = [sextet(&URL, *a), sextet(&URL, *b), sextet(&URL, *c), sextet(&URL, *d)];
-            bad |= s[0] | s[1] | s[2] | s[3];
-            [*x, *y, *z] = join(s);
-        }
+    // Eight symbols make six bytes; the symbols are checked once, at the end. A token is mostly
+    // payload, and this loop is most of the time spent on it before the signature.
+    let blocks = src.chunks_exact(8);
+    let rest = blocks.remainder();
+    let mut sixes = out.chunks_exact_mut(6);
+    let mut bad = 0u32;
+    for (block, six) in blocks.zip(&mut sixes) {
+        bad |= decode_block(block, six);
     }
-    if bad & 0xC0 != 0 {
+    // Up to seven symbols are left: perhaps one whole group of four, then the final group.
+    let (mut tail, mut out_tail) = (rest, sixes.into_remainder());
+    if let Some((&[a, b, c, d], symbols)) = tail.split_first_chunk::<4>() {
+        // The lengths agree (`decoded_len`): four symbols left means three bytes left.
+        let (triple, bytes) =
+            core::mem::take(&mut out_tail).split_first_chunk_mut::<3>().ok_or(DecodeError::Invalid)?;
+        let (high, low) = (pair(a, b), pair(c, d));
+        bad |= high | low;
+        let [_, x, y, z] = ((high << 12) | low).to_be_bytes();
+        *triple = [x, y, z];
+        (tail, out_tail) = (symbols, bytes);
+    }
+    if bad & !0xFFF != 0 {
         return Err(DecodeError::Invalid);
     }
-    finish_tail(&URL, tail, triples.into_remainder())?;
+    finish_tail(&URL, tail, out_tail)?;
     Ok(out)
+}
+
+/// Decodes the base64url symbols at the front of `src`, up to its first byte that is not one (or
+/// its end), into the front of `out`; returns how many symbols there were, and the decoding of
+/// exactly those, as [`decode_url`] would give it.
+///
+/// The verifier decodes the payload with this, so that the second dot of the token is found by
+/// the decoding rather than by a pass of its own.
+pub(crate) fn decode_url_prefix<'o>(src: &[u8], out: &'o mut [u8]) -> (usize, Result<&'o [u8], DecodeError>) {
+    let mut whole = 0usize;
+    for (block, six) in src.chunks_exact(8).zip(out.chunks_exact_mut(6)) {
+        if decode_block(block, six) & !0xFFF != 0 {
+            break;
+        }
+        // At most `src.len() / 8`: cannot wrap.
+        whole = whole.wrapping_add(1);
+    }
+    // Fewer than eight symbols are left to find the end among, unless `out` ran out (then the
+    // rest is too long for it, and found so in one more pass).
+    let (done, written) = (whole.saturating_mul(8), whole.saturating_mul(6));
+    let rest = src.get(done..).unwrap_or_default();
+    let run = rest.iter().position(|&b| sextet(&URL, b) == INVALID).unwrap_or(rest.len());
+    let symbols = done.saturating_add(run);
+    let Some(tail) = out.get_mut(written..) else {
+        return (symbols, Err(DecodeError::TooLong));
+    };
+    let decoded = decode_url(rest.get(..run).unwrap_or_default(), tail).map(<[u8]>::len);
+    let out: &'o [u8] = out;
+    (symbols, decoded.and_then(|len| out.get(..written.saturating_add(len)).ok_or(DecodeError::TooLong)))
+}
+
+/// Decodes eight symbols (`block`) into six bytes (`six`), looked up two at a time as 12-bit
+/// pairs; returns the pairs' `|`, which has a bit above the twelve if a symbol was invalid.
+fn decode_block(block: &[u8], six: &mut [u8]) -> u32 {
+    let (Ok(&[a, b, c, d, e, f, g, h]), Ok(six)) = (<&[u8; 8]>::try_from(block), <&mut [u8; 6]>::try_from(six)) else {
+        return u32::MAX;
+    };
+    let pairs = [pair(a, b), pair(c, d), pair(e, f), pair(g, h)];
+    let bits =
+        (u64::from(pairs[0]) << 36) | (u64::from(pairs[1]) << 24) | (u64::from(pairs[2]) << 12) | u64::from(pairs[3]);
+    let [_, _, bytes @ ..] = bits.to_be_bytes();
+    *six = bytes;
+    pairs[0] | pairs[1] | pairs[2] | pairs[3]
 }
 
 /// Whether every byte of `text` is a base64url symbol (its length and last symbol aside).
@@ -136,6 +208,13 @@ fn sextet(table: &[u8; 256], b: u8) -> u8 {
     table.get(usize::from(b)).copied().unwrap_or(INVALID)
 }
 
+/// Two base64url symbols as 12 bits, `a` high; any bit above the twelve marks an invalid symbol.
+fn pair(a: u8, b: u8) -> u32 {
+    // A u8 always indexes a 256-entry table; the fallback is never taken.
+    let half = |table: &[u32; 256], s: u8| table.get(usize::from(s)).copied().unwrap_or(0xF000);
+    half(&URL_HIGH, a) | half(&URL_LOW, b)
+}
+
 fn join(s: [u8; 4]) -> [u8; 3] {
     let v = (u32::from(s[0]) << 18) | (u32::from(s[1]) << 12) | (u32::from(s[2]) << 6) | u32::from(s[3]);
     let [_, x, y, z] = v.to_be_bytes();
@@ -173,6 +252,7 @@ mod tests {
     use super::*;
     use base64ct::{Base64, Base64UrlUnpadded, Encoding};
     extern crate std;
+    use std::vec;
     use std::vec::Vec;
 
     fn url(s: &str) -> Result<Vec<u8>, DecodeError> {
@@ -224,6 +304,25 @@ mod tests {
                 assert_eq!(&mine[..text.len()], text.as_bytes());
                 let text = Base64::encode(&data, &mut enc).unwrap();
                 assert_eq!(decode_standard_lines(text.as_bytes(), &mut ours).unwrap(), &data[..]);
+            }
+        }
+        // The prefix decoder: the symbols up to a stop byte anywhere, decoded as `decode_url`
+        // decodes them alone, into outputs of every size around the exact one.
+        for len in 0..=40usize {
+            let data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(77).wrapping_add(5)).collect();
+            let text = Base64UrlUnpadded::encode(&data, &mut enc).unwrap().as_bytes().to_vec();
+            for stop in 0..=text.len() {
+                for stop_byte in [b'.', b'=', 0x80] {
+                    let mut src = text[..stop].to_vec();
+                    src.push(stop_byte);
+                    src.extend_from_slice(b"QUFB");
+                    for room in [(stop * 3 / 4).saturating_sub(1), stop * 3 / 4, stop * 3 / 4 + 1, stop * 3 / 4 + 8] {
+                        let (mut a, mut b) = (vec![0u8; room], vec![0u8; room]);
+                        let (symbols, got) = decode_url_prefix(&src, &mut a);
+                        assert_eq!(symbols, stop);
+                        assert_eq!(got.map(<[u8]>::to_vec), decode_url(&src[..stop], &mut b).map(<[u8]>::to_vec));
+                    }
+                }
             }
         }
         // Every single-symbol change of a valid text: both decoders accept or refuse alike.

@@ -254,11 +254,7 @@ impl<'a> Reader<'a> {
         loop {
             // Jump to the next quote, backslash or control character, eight bytes at a time.
             let rest = self.src.get(self.pos..).unwrap_or_default();
-            let stop = scan::position(
-                rest,
-                |w| scan::has_byte(w, b'"') | scan::has_byte(w, b'\\') | scan::has_below(w, 0x20),
-                |b| b == b'"' || b == b'\\' || b < 0x20,
-            );
+            let stop = scan::position(rest, scan::string_end, |b| b == b'"' || b == b'\\' || b < 0x20);
             if stop == rest.len() {
                 return Err(JsonError::Syntax); // unterminated
             }

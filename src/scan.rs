@@ -10,25 +10,38 @@ pub(crate) const fn has_byte(word: u64, byte: u8) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
-/// Non-zero if and only if some byte of `word` is below `bound` (which must be at most 0x80).
-pub(crate) const fn has_below(word: u64, bound: u8) -> u64 {
-    word.wrapping_sub(ONES.wrapping_mul(bound as u64)) & !word & HIGHS
+/// Non-zero if and only if some byte of `word` ends the plain run of a JSON string: a quote, a
+/// backslash or a control character: two [`has_byte`] tests and a test for a byte below 0x20
+/// (`(word - 0x20 * ONES) & !word & HIGHS`) that share their `!word & HIGHS` (a quote or a
+/// backslash has no high bit), so this is cheaper than the three apart, with the same lowest
+/// set bit.
+pub(crate) const fn string_end(word: u64) -> u64 {
+    let quote = word ^ ONES.wrapping_mul(b'"' as u64);
+    let backslash = word ^ ONES.wrapping_mul(b'\\' as u64);
+    let below = word.wrapping_sub(ONES.wrapping_mul(0x20));
+    (below | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES)) & !word & HIGHS
 }
 
 /// The index of the first byte of `bytes` for which `hit` holds, or `bytes.len()` when there is
 /// none (a plain index rather than an `Option`, which WebAssembly would return through memory).
-/// `word_hits` must be non-zero for a word (eight bytes, little-endian) exactly when one of its
-/// bytes is a hit; whole words without one are skipped in a few instructions.
+///
+/// `word_hits` takes a word (eight bytes, little-endian) and must return a mask whose lowest set
+/// bit is the high bit of the word's first hit byte, and zero without a hit, as [`has_byte`] and
+/// [`string_end`] do: a false positive can only follow a true hit, from the borrow
+/// it starts. Whole words are skipped in a few instructions, and the first hit is read off the
+/// mask rather than searched for again.
 pub(crate) fn position(bytes: &[u8], word_hits: impl Fn(u64) -> u64, hit: impl Fn(u8) -> bool) -> usize {
-    let mut skipped = 0usize;
-    for chunk in bytes.chunks_exact(8) {
+    let mut words = bytes.chunks_exact(8);
+    for (index, chunk) in (&mut words).enumerate() {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if word_hits(word) != 0 {
-            break;
+        let hits = word_hits(word);
+        if hits != 0 {
+            // Below `bytes.len()`: neither can wrap.
+            return index.wrapping_mul(8).wrapping_add((hits.trailing_zeros() / 8) as usize);
         }
-        skipped = skipped.saturating_add(8);
     }
-    let rest = bytes.get(skipped..).unwrap_or_default();
+    let rest = words.remainder();
+    let skipped = bytes.len().saturating_sub(rest.len());
     rest.iter().position(|&b| hit(b)).map_or(bytes.len(), |at| at.saturating_add(skipped))
 }
 
@@ -38,6 +51,11 @@ mod tests {
     extern crate std;
     use std::vec;
     use std::vec::Vec;
+
+    /// Non-zero if and only if some byte of `word` is below `bound` (which must be at most 0x80).
+    const fn has_below(word: u64, bound: u8) -> u64 {
+        word.wrapping_sub(ONES.wrapping_mul(bound as u64)) & !word & HIGHS
+    }
 
     #[test]
     fn finds_the_first_hit_at_every_offset() {
@@ -57,6 +75,24 @@ mod tests {
             assert_eq!(got, 0);
             let high: Vec<u8> = (bound..=255).chain(0..1).collect();
             assert_eq!(position(&high, |w| has_below(w, bound), |b| b < bound), high.len() - 1);
+        }
+        // Two adjacent bytes of every value, anywhere in a word: a borrow from the first may
+        // mark the second falsely, never the first.
+        let either = |w| has_byte(w, b'"') | has_byte(w, b'\\') | has_below(w, 0x20);
+        let is_string_end = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        for at in 0..8usize {
+            for first in 0..=255u8 {
+                for second in 0..=255u8 {
+                    let mut bytes = [b'a'; 12];
+                    bytes[at] = first;
+                    bytes[at + 1] = second;
+                    let want = bytes.iter().position(|&b| is_string_end(b)).unwrap_or(bytes.len());
+                    assert_eq!(position(&bytes, string_end, is_string_end), want, "{bytes:?}");
+                    assert_eq!(position(&bytes, either, is_string_end), want, "{bytes:?}");
+                    let want = bytes.iter().position(|&b| b == b'.').unwrap_or(bytes.len());
+                    assert_eq!(position(&bytes, |w| has_byte(w, b'.'), |b| b == b'.'), want, "{bytes:?}");
+                }
+            }
         }
         for byte in 0..=255u8 {
             let word = u64::from_le_bytes([b'x', b'y', byte, 0xff, 0x80, b'"', b'\\', 0x1f]);

@@ -132,12 +132,19 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
         if token.len() > TOKEN {
             return Err(Error::TokenTooLarge { len: token.len(), max: TOKEN });
         }
-        let segments = compact::split(token)?;
-
         // Decoding only turns text into bytes; the payload is not read until the signature holds.
         let too_large = Error::TokenTooLarge { len: token.len(), max: TOKEN };
-        let (header, payload, payload_len) =
-            decode_pair(segments.header, segments.payload, &mut buffers.decoded, too_large)?;
+        let (segments, header_len, payload_len) = match compact::split_decoding(token, &mut buffers.decoded) {
+            Some(found) => found,
+            // Something is wrong: the steps one by one say what, in the order of the spec.
+            None => {
+                let segments = compact::split(token)?;
+                let (header, _, payload_len) =
+                    decode_pair(segments.header, segments.payload, &mut buffers.decoded, too_large)?;
+                (segments, header.len(), payload_len)
+            }
+        };
+        let (header, payload) = buffers.decoded.split_at_mut_checked(header_len).ok_or(too_large)?;
         // The header decides first: an RS256 token (Pomerium with an RSA signing key) is
         // reported as the wrong algorithm, not as a 256-byte signature.
         let signature = decode_signature(segments.signature);
