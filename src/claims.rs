@@ -264,15 +264,17 @@ struct Located {
 /// the unescaped copies of strings with escapes. Array entries go to `spans`.
 pub(crate) fn read<'b>(buffer: &'b mut [u8], payload_len: usize, spans: &'b mut [Span]) -> Result<Claims<'b>, Error> {
     let (payload, free) = buffer.split_at_mut_checked(payload_len).ok_or(Error::Capacity(Capacity::Unescaped))?;
-    let mut found = locate(payload, spans)?;
+    // The JSON is read before its UTF-8 is checked, so that one pass checks payload and copies
+    // together; a payload that is not UTF-8 is refused as such whatever else is wrong with it.
+    let (found, used) = match locate(payload, spans).and_then(|found| copy_escaped(payload, free, found, spans)) {
+        Ok(done) => done,
+        Err(_) if core::str::from_utf8(payload).is_err() => return Err(payload_json(JsonError::Utf8)),
+        Err(e) => return Err(e),
+    };
     let spans = spans.get_mut(..found.used).ok_or(Error::Capacity(Capacity::Groups))?;
-    let mut copies = Copies { payload, free, used: 0 };
-    for span in found.strings.iter_mut().flatten().chain(spans.iter_mut()) {
-        copies.unescape(span)?;
-    }
 
     // Payload and copies are UTF-8 (see `Copies`): one check, then every claim is a slice.
-    let end = payload_len.saturating_add(copies.used);
+    let end = payload_len.saturating_add(used);
     let text: &'b str =
         buffer.get(..end).and_then(|bytes| core::str::from_utf8(bytes).ok()).ok_or(payload_json(JsonError::Utf8))?;
     let spans: &'b [Span] = spans;
@@ -306,6 +308,22 @@ pub(crate) fn read<'b>(buffer: &'b mut [u8], payload_len: usize, spans: &'b mut 
         nbf,
         payload: text.get(..payload_len).ok_or(payload_json(JsonError::Utf8))?,
     })
+}
+
+/// Copies the escaped strings among the `found` claims and their array entries in `spans`, and
+/// points their spans at the copies; returns `found` and how many bytes of `free` the copies use.
+fn copy_escaped(
+    payload: &[u8],
+    free: &mut [u8],
+    mut found: Located,
+    spans: &mut [Span],
+) -> Result<(Located, usize), Error> {
+    let spans = spans.get_mut(..found.used).ok_or(Error::Capacity(Capacity::Groups))?;
+    let mut copies = Copies { payload, free, used: 0 };
+    for span in found.strings.iter_mut().flatten().chain(spans.iter_mut()) {
+        copies.unescape(span)?;
+    }
+    Ok((found, copies.used))
 }
 
 /// Unescaped copies of escaped strings, written one after another into the free part of the
@@ -355,10 +373,11 @@ fn str_at(text: &str, span: Span) -> Result<&str, Error> {
     text.get(span.range()).ok_or(payload_json(JsonError::Syntax))
 }
 
-/// First step: walk the JSON, check every member, record where the known claims are.
+/// First step: walk the JSON, check every member, record where the known claims are. The
+/// payload's UTF-8 is the caller's to check.
 fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
     let mut found = Located::default();
-    json::read_object(payload, Part::Payload, &NAMES, |index, reader| {
+    json::read_object_utf8_unchecked(payload, Part::Payload, &NAMES, |index, reader| {
         let Some(index) = index else {
             return reader.skip_value().map_err(payload_json);
         };
@@ -405,4 +424,41 @@ fn string_array(
         *used = used.saturating_add(1);
     }
     Ok(from..*used)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The payload's UTF-8 is checked after its JSON is read (one pass with the copies); a
+    /// payload that is not UTF-8 is still refused as such, whatever else is wrong with it.
+    #[test]
+    fn a_payload_that_is_not_utf8_is_refused_as_such() {
+        let utf8 = Err(payload_json(JsonError::Utf8));
+        let aud_exp = br#""aud":"a","exp":1,"iat":1,"iss":"a""#;
+        let cases: [&[u8]; 9] = [
+            b"{\"aud\":\"\xff\",\"exp\":1,\"iat\":1,\"iss\":\"a\"}",
+            b"{\"aud\":\"a\\u0026\xff\",\"exp\":1,\"iat\":1,\"iss\":\"a\"}",
+            b"{\"x\":\"\xc0\xaf\",\"aud\":\"a\",\"aud\":\"a\"}",
+            b"{\"x\":\"\xff\"",
+            b"{\"x\":\"\xff\"}{}",
+            b"{\"x\":\"\xff\"}",
+            b"{\"exp\":\"\xff\"}",
+            b"{\"groups\":[\"\xed\xa0\x80\",1]}",
+            b"{\"\xff\":1,\"\xff\":1}",
+        ];
+        for payload in cases {
+            let mut buffer = [0u8; 256];
+            buffer[..payload.len()].copy_from_slice(payload);
+            let mut spans = [Span::EMPTY; 8];
+            let got = read(&mut buffer, payload.len(), &mut spans).map(|_| ());
+            assert_eq!(got, utf8, "{}", payload.escape_ascii());
+        }
+        // The same checks read a valid payload.
+        let mut buffer = [0u8; 256];
+        let valid = [b"{".as_slice(), aud_exp, b"}"].concat();
+        buffer[..valid.len()].copy_from_slice(&valid);
+        let mut spans = [Span::EMPTY; 8];
+        assert!(read(&mut buffer, valid.len(), &mut spans).is_ok());
+    }
 }

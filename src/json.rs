@@ -33,10 +33,24 @@ pub(crate) fn read_object<'a>(
     json: &'a [u8],
     part: Part,
     names: &[&str],
+    on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    core::str::from_utf8(json).map_err(|_| Error::Json { part, reason: JsonError::Utf8 })?;
+    read_object_utf8_unchecked(json, part, names, on_member)
+}
+
+/// [`read_object`] without its UTF-8 check of `json`, for a caller that checks it afterwards
+/// (once, with other text) and refuses `json` as not UTF-8, whatever error reading it gave, if it
+/// is not. The reader needs no UTF-8 to read JSON correctly: everything it decides on is ASCII,
+/// and bytes of multi-byte characters are opaque to it.
+pub(crate) fn read_object_utf8_unchecked<'a>(
+    json: &'a [u8],
+    part: Part,
+    names: &[&str],
     mut on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let fail = |reason| Error::Json { part, reason };
-    let mut reader = Reader::new(json).map_err(fail)?;
+    let mut reader = Reader { src: json, pos: 0, depth: 0, arrays: 0, first: false };
     reader.document().map_err(fail)?;
     reader.members(part, names, &mut on_member)?;
     reader.finish().map_err(fail)
@@ -125,6 +139,27 @@ pub(crate) enum Kind {
     Array,
     Bool,
     Null,
+}
+
+/// The index of the first quote, backslash or control character of `src` from `at` on, or
+/// `src.len()`: where the plain run of a string's text that starts at `at` ends.
+///
+/// Strings are most of a payload (hundreds of group names), so this is the reader's inner loop:
+/// whole words by [`scan::string_end`], whose lowest set bit is the answer, then the last few
+/// bytes one by one.
+fn plain_run_end(src: &[u8], at: usize) -> usize {
+    let mut at = at;
+    // `at + 8 <= src.len()` inside the loop, so neither addition can wrap.
+    while let Some(chunk) = src.get(at..at.wrapping_add(8)) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let hits = scan::string_end(word);
+        if hits != 0 {
+            return at.wrapping_add((hits.trailing_zeros() / 8) as usize);
+        }
+        at = at.wrapping_add(8);
+    }
+    let rest = src.get(at..).unwrap_or_default();
+    rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map_or(src.len(), |i| at.saturating_add(i))
 }
 
 /// A pull reader: callers open containers, ask for members or elements and read or skip values.
@@ -253,12 +288,10 @@ impl<'a> Reader<'a> {
         let mut escaped = false;
         loop {
             // Jump to the next quote, backslash or control character, eight bytes at a time.
-            let rest = self.src.get(self.pos..).unwrap_or_default();
-            let stop = scan::position(rest, scan::string_end, |b| b == b'"' || b == b'\\' || b < 0x20);
-            if stop == rest.len() {
+            self.pos = plain_run_end(self.src, self.pos);
+            if self.pos == self.src.len() {
                 return Err(JsonError::Syntax); // unterminated
             }
-            self.pos = self.pos.saturating_add(stop);
             match self.bump() {
                 b'"' => break,
                 b'\\' => {
@@ -559,6 +592,11 @@ mod tests {
             (br#"{"a":"x}"#, Syntax),
             (b"{\"a\":\"\x01\"}", ControlCharacter),
             (b"{\"a\":\"\n\"}", ControlCharacter),
+            // A control character as the last byte, and NUL (the reader's end marker) too.
+            (b"{\"a\":\"\x01", ControlCharacter),
+            (b"{\"a\":\"\x00", ControlCharacter),
+            (b"{\"a\":\"abcdefghijklmnop\x00", ControlCharacter),
+            (b"{\"a\":\"abcdefghijklmnop", Syntax),
             (br#"{"a":"\x"}"#, Escape),
             (br#"{"a":"\u12"}"#, Escape),
             (br#"{"a":"\u12g4"}"#, Escape),
