@@ -34,25 +34,6 @@ const fn table(last2: [u8; 2]) -> [u8; 256] {
 static URL: [u8; 256] = table([b'-', b'_']);
 static STANDARD: [u8; 256] = table([b'+', b'/']);
 
-/// [`URL`] as the high and the low half of a 12-bit pair of symbols: `URL_HIGH[a] | URL_LOW[b]`
-/// is `a`'s six bits then `b`'s, and an invalid symbol in either table is `0xF000`, above the
-/// twelve, so one test checks many pairs.
-/// (`u32` rather than `u16` entries: a lookup then folds into the `|` that joins the pair.)
-static URL_HIGH: [u32; 256] = pair_half(&URL, 6);
-static URL_LOW: [u32; 256] = pair_half(&URL, 0);
-
-// Evaluated at compile time only: an index out of range would fail the build.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
-const fn pair_half(table: &[u8; 256], shift: u32) -> [u32; 256] {
-    let mut half = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        half[i] = if table[i] == INVALID { 0xF000 } else { (table[i] as u32) << shift };
-        i += 1;
-    }
-    half
-}
-
 /// A base64 text that is not canonical for its alphabet, or an output buffer that is too small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DecodeError {
@@ -210,9 +191,11 @@ fn sextet(table: &[u8; 256], b: u8) -> u8 {
 
 /// Two base64url symbols as 12 bits, `a` high; any bit above the twelve marks an invalid symbol.
 fn pair(a: u8, b: u8) -> u32 {
-    // A u8 always indexes a 256-entry table; the fallback is never taken.
-    let half = |table: &[u32; 256], s: u8| table.get(usize::from(s)).copied().unwrap_or(0xF000);
-    half(&URL_HIGH, a) | half(&URL_LOW, b)
+    // [`INVALID`] read as an `i8` is -1: sign-extended, it sets every bit above the twelve,
+    // shifted or not, so the one small table serves (a table per half was faster by a few
+    // percent of a parse, and 2 KB larger in WebAssembly).
+    let signed = |s: u8| i32::from(sextet(&URL, s).cast_signed());
+    ((signed(a) << 6) | signed(b)).cast_unsigned()
 }
 
 fn join(s: [u8; 4]) -> [u8; 3] {
