@@ -8,20 +8,22 @@
 //! signature and the keys are public), so this module instead:
 //!
 //! - computes the sum in variable time by interleaved width-5 NAF, sharing one chain of
-//!   doublings: `Q`'s odd multiples `Q..15Q` are made per call, `G`'s are constants (768 bytes,
-//!   with `Z = 1`), which saves building them and as much stack. Both are added with the one
+//!   doublings: `Q`'s odd multiples `Q..15Q` are made per call, `G`'s are constants (512 bytes,
+//!   affine), which saves building them and as much stack. Both are added with the one
 //!   general Jacobian addition: a mixed addition for `G`'s digits would save 5 of 16
 //!   multiplications each, but linking it takes the WebAssembly build past its size budget
 //!   (`scripts/footprint.sh`), as a width-7 table of `G` (2 KiB, another tenth of the time) did;
 //! - uses Jacobian formulas (a doubling is 8 field multiplications, not 11 plus `b`'s), with a
 //!   branch for each exceptional case instead of complete formulas;
-//! - compares `x` with `r` in projective form (`X == r·Z²`), so no inversion at all.
+//! - compares `x` with `r` in projective form (`X == r·Z²`), so no inversion at all;
+//! - does the scalar arithmetic (`r`, `s`, `u1 = z/s`, `u2 = r/s` mod `n`) on plain 256-bit
+//!   integers of its own: `2^256/s` by Kaliski's binary inversion (variable time), then two
+//!   Montgomery multiplications. Faster here than `p256`'s safegcd inversion and Barrett
+//!   products, and about 5 KB less WebAssembly than linking them (`scripts/footprint.sh`).
 //!
 //! One verification stays within a few KiB of stack, less than `p256`'s path alone.
 
-use p256::ecdsa::Signature;
-use p256::elliptic_curve::ops::Reduce;
-use p256::{FieldBytes, Scalar};
+use p256::FieldBytes;
 
 use crate::point::{Affine, Jacobian};
 
@@ -32,45 +34,269 @@ const MULTIPLES: usize = 1 << (WIDTH - 2);
 /// A 256-bit scalar has a NAF of at most 257 digits.
 const DIGITS: usize = 257;
 
+/// A 256-bit integer (a scalar, or `r`, `s`, a digest) as four 64-bit limbs, least significant
+/// first.
+pub(crate) type Limbs = [u64; 4];
+
+/// The group order `n`.
+const ORDER: Limbs = [0xf3b9_cac2_fc63_2551, 0xbce6_faad_a717_9e84, 0xffff_ffff_ffff_ffff, 0xffff_ffff_0000_0000];
+
+/// `-1/n mod 2^64`, for Montgomery reduction mod `n`.
+const NEG_INV_ORDER: u64 = 0xccd1_c8aa_ee00_bc4f;
+
+/// One.
+const ONE: Limbs = [1, 0, 0, 0];
+
+/// An ES256 signature: `r` and `s`, each in `[1, n)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature {
+    r: Limbs,
+    s: Limbs,
+}
+
+impl Signature {
+    /// `r || s`, 32 bytes each, big-endian; `None` unless both are in `[1, n)`.
+    pub(crate) fn from_bytes(bytes: &[u8; 64]) -> Option<Signature> {
+        let (r, s) = (from_be(bytes.first_chunk()?), from_be(bytes.last_chunk()?));
+        (in_range(&r) && in_range(&s)).then_some(Signature { r, s })
+    }
+}
+
+impl From<p256::ecdsa::Signature> for Signature {
+    fn from(signature: p256::ecdsa::Signature) -> Signature {
+        let (r, s) = signature.split_bytes();
+        // `p256`'s signature holds r and s in [1, n) already.
+        Signature { r: from_be(&r.into()), s: from_be(&s.into()) }
+    }
+}
+
 /// Whether `signature` is valid for a message whose SHA-256 is `digest`, with `lincomb`
 /// computing `u1·G + u2·Q` for the key `Q`.
 pub(crate) fn verify(
     digest: &[u8; 32],
     signature: &Signature,
-    lincomb: impl FnOnce(&Scalar, &Scalar) -> Jacobian,
+    lincomb: impl FnOnce(&Limbs, &Limbs) -> Jacobian,
 ) -> bool {
-    // `Signature` holds r and s in [1, n), checked when it was made.
-    let (r, s) = signature.split_scalars();
-    let z = <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(*digest));
-    let Some(s_inv) = Option::<Scalar>::from(s.invert_vartime()) else {
-        return false; // s is non-zero: unreachable
+    // The digest as an integer mod n: below 2^256 < 2n, so one subtraction at most.
+    let z = from_be(digest);
+    let z = match sub(&z, &ORDER) {
+        (reduced, false) => reduced,
+        (_, true) => z,
     };
+    // 2^256/s mod n, so that Montgomery products with it are plain products with 1/s.
+    let Some(w) = invert_montgomery(&signature.s) else {
+        return false; // s is in [1, n): unreachable
+    };
+    let (u1, u2) = (mont_mul(&z, &w), mont_mul(&signature.r, &w));
     // The identity has no x and is refused; an x in [n, p) is compared reduced mod n.
-    lincomb(&(z * s_inv), &(*r * s_inv)).x_mod_n_is(&r)
+    lincomb(&u1, &u2).x_mod_n_is(&to_be(&signature.r))
+}
+
+/// 32 big-endian bytes as limbs.
+fn from_be(bytes: &[u8; 32]) -> Limbs {
+    let mut out = [0u64; 4];
+    for (limb, chunk) in out.iter_mut().zip(bytes.rchunks_exact(8)) {
+        *limb = chunk.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b));
+    }
+    out
+}
+
+/// Limbs as 32 big-endian bytes.
+fn to_be(x: &Limbs) -> FieldBytes {
+    let mut out = FieldBytes::default();
+    for (chunk, limb) in out.rchunks_exact_mut(8).zip(x) {
+        chunk.copy_from_slice(&limb.to_be_bytes());
+    }
+    out
+}
+
+/// Whether `x` is in `[1, n)`.
+fn in_range(x: &Limbs) -> bool {
+    *x != [0; 4] && sub(x, &ORDER).1
+}
+
+fn is_even(x: &Limbs) -> bool {
+    x.first().is_none_or(|low| low & 1 == 0)
+}
+
+/// `a - b` (wrapping), and whether it borrowed (`a < b`).
+fn sub(a: &Limbs, b: &Limbs) -> (Limbs, bool) {
+    let mut out = [0u64; 4];
+    let mut borrow = false;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        let (d, b1) = x.overflowing_sub(y);
+        let (d, b2) = d.overflowing_sub(u64::from(borrow));
+        *o = d;
+        borrow = b1 | b2;
+    }
+    (out, borrow)
+}
+
+/// `a + b` (wrapping), and whether it carried.
+fn add(a: &Limbs, b: &Limbs) -> (Limbs, bool) {
+    let mut out = [0u64; 4];
+    let mut carry = false;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        let (d, c1) = x.overflowing_add(y);
+        let (d, c2) = d.overflowing_add(u64::from(carry));
+        *o = d;
+        carry = c1 | c2;
+    }
+    (out, carry)
+}
+
+/// `x + y·m` for `x` below `2^256·(x4 + 1)` (`x4` its fifth limb): the low four limbs and
+/// everything above them.
+fn mul_add(x: &Limbs, x4: u64, y: &Limbs, m: u64) -> (Limbs, u128) {
+    let mut out = [0u64; 4];
+    let mut carry = 0u128;
+    for ((o, &xi), &yi) in out.iter_mut().zip(x).zip(y) {
+        let wide = u128::from(yi).wrapping_mul(u128::from(m)).wrapping_add(u128::from(xi)).wrapping_add(carry);
+        *o = wide as u64;
+        carry = wide >> 64;
+    }
+    (out, carry.wrapping_add(u128::from(x4)))
+}
+
+/// `x · 2^t` for `t` in `0..=64`, and the bits shifted out at the top.
+fn shl(x: &Limbs, t: u32) -> (Limbs, u64) {
+    let mut out = [0u64; 4];
+    let mut low = 0u64;
+    for (o, &limb) in out.iter_mut().zip(x) {
+        *o = limb.checked_shl(t).unwrap_or(0) | low;
+        low = limb.checked_shr(64u32.wrapping_sub(t)).unwrap_or(0);
+    }
+    (out, low)
+}
+
+/// `x / 2^t` for `t` in `0..=64`, the low `t` bits dropped, with `top` the bits above `x`.
+fn shr(x: &Limbs, top: u64, t: u32) -> Limbs {
+    let mut out = [0u64; 4];
+    let mut high = top;
+    for (o, &limb) in out.iter_mut().zip(x).rev() {
+        *o = limb.checked_shr(t).unwrap_or(0) | high.checked_shl(64u32.wrapping_sub(t)).unwrap_or(0);
+        high = limb;
+    }
+    out
+}
+
+/// `x / 2^t mod n` for `x < n` and `t` in `1..64`: adds the multiple `m·n` (`m < 2^t`) that
+/// clears the low `t` bits (Montgomery reduction), then shifts them out. The result stays below
+/// `n`, as `x + m·n < n + (2^t - 1)·n = 2^t·n`.
+fn shr_mod(x: &Limbs, t: u32) -> Limbs {
+    let mask = u64::MAX >> 64u32.saturating_sub(t);
+    let m = x.first().map_or(0, |low| low.wrapping_mul(NEG_INV_ORDER) & mask);
+    let (sum, top) = mul_add(x, 0, &ORDER, m);
+    shr(&sum, top as u64, t)
+}
+
+/// `a · b / 2^256 mod n` for `a, b < n`: Montgomery multiplication, one limb of `b` at a time
+/// (CIOS). The running value stays below `2n`, so one subtraction ends it.
+fn mont_mul(a: &Limbs, b: &Limbs) -> Limbs {
+    let (mut t, mut t4) = ([0u64; 4], 0u64);
+    for &word in b {
+        let (sum, high) = mul_add(&t, t4, a, word);
+        let m = sum.first().map_or(0, |low| low.wrapping_mul(NEG_INV_ORDER));
+        // Adding m·n clears the low limb, which the shift drops.
+        let (sum, more) = mul_add(&sum, 0, &ORDER, m);
+        let high = high.wrapping_add(more);
+        let [_, a1, a2, a3] = sum;
+        t = [a1, a2, a3, high as u64];
+        t4 = (high >> 64) as u64;
+    }
+    match sub(&t, &ORDER) {
+        (reduced, false) => reduced,
+        (reduced, true) if t4 != 0 => reduced,
+        _ => t,
+    }
+}
+
+/// `2^256/a mod n` (the Montgomery form of `1/a`) for `a` in `[1, n)`, in variable time: phase
+/// one of Kaliski's Montgomery inversion ("The Montgomery inverse and its applications", 1995),
+/// which finds `2^k/a mod n` with shifts, additions and subtractions alone, `k` in
+/// `[256, 512]`, then `k - 256` halvings mod `n`, up to 63 at a time. Each of the algorithm's
+/// halving steps is taken together with the ones after it (a run of trailing zeros). `None`
+/// for `a` outside `[1, n)`.
+fn invert_montgomery(a: &Limbs) -> Option<Limbs> {
+    if !in_range(a) {
+        return None;
+    }
+    // Invariants: n = u·s + v·r and gcd(u, v) = 1, so r and s stay at most n; u and v are odd
+    // at the top of the loop. Each step takes at least one bit off u or v: 512 steps at most.
+    let (mut u, mut v, mut r, mut s) = (ORDER, *a, [0u64; 4], ONE);
+    let mut k = make_odd(&mut v, &mut r);
+    for _ in 0..512 {
+        let (d, borrow) = sub(&u, &v);
+        if d == [0; 4] {
+            // u = v, so both are gcd(u, v) = 1: the last step, v = 0, s += r (unused), r *= 2.
+            // r may reach 2n, past 256 bits; bring it below n.
+            let (doubled, top) = shl(&r, 1);
+            let r = if top != 0 || !sub(&doubled, &ORDER).1 { sub(&doubled, &ORDER).0 } else { doubled };
+            k = k.saturating_add(1);
+            // n - r = 2^k/a mod n.
+            let mut x = sub(&ORDER, &r).0;
+            let mut excess = k.checked_sub(256)?;
+            while excess > 0 {
+                let t = excess.min(63);
+                x = shr_mod(&x, t);
+                excess = excess.saturating_sub(t);
+            }
+            return (u == ONE).then_some(x);
+        }
+        let halvings = if borrow {
+            v = sub(&v, &u).0;
+            s = add(&s, &r).0;
+            make_odd(&mut v, &mut r)
+        } else {
+            u = d;
+            r = add(&r, &s).0;
+            make_odd(&mut u, &mut s)
+        };
+        k = k.saturating_add(halvings);
+    }
+    None
+}
+
+/// Divides a non-zero `x` by its largest power-of-two factor `2^t` and multiplies `y` by it
+/// (the algorithm's halving steps, `t` of them); returns `t`.
+fn make_odd(x: &mut Limbs, y: &mut Limbs) -> u32 {
+    let mut halvings = 0u32;
+    while *x != [0; 4] && is_even(x) {
+        let t = x.first().map_or(1, |low| low.trailing_zeros().clamp(1, 63));
+        *x = shr(x, 0, t);
+        *y = shl(y, t).0;
+        halvings = halvings.saturating_add(t);
+    }
+    halvings
 }
 
 /// `u1·G + u2·Q`, both multiplications sharing one chain of doublings.
-pub(crate) fn lincomb(u1: &Scalar, q: &Affine, u2: &Scalar) -> Jacobian {
+pub(crate) fn lincomb(u1: &Limbs, q: &Affine, u2: &Limbs) -> Jacobian {
     let q_multiples = odd_multiples(q);
     let (g_digits, q_digits) = (naf(u1, WIDTH), naf(u2, WIDTH));
     let mut sum = Jacobian::IDENTITY;
     for (&g, &q) in g_digits.iter().zip(&q_digits).rev() {
         // The identity doubles to the identity (until the first digit).
         sum = sum.double();
-        add_digit(&mut sum, &G_MULTIPLES, g);
-        add_digit(&mut sum, &q_multiples, q);
+        if let Some(&point) = G_MULTIPLES.get(slot(g)).filter(|_| g != 0) {
+            add_digit(&mut sum, g, &Jacobian::from(point));
+        }
+        if let Some(point) = q_multiples.get(slot(q)).filter(|_| q != 0) {
+            add_digit(&mut sum, q, point);
+        }
     }
     sum
 }
 
-/// Adds `digit · P` (an odd digit, or zero for nothing) from `P`'s odd multiples.
-fn add_digit(sum: &mut Jacobian, multiples: &[Jacobian; MULTIPLES], digit: i8) {
-    let Some(point) = multiples.get(usize::from(digit.unsigned_abs() / 2)) else { return };
-    match digit {
-        0 => {}
-        1.. => *sum = sum.add(point),
-        _ => *sum = sum.add(&point.neg()),
-    }
+/// Where a table of odd multiples `P, 3P, ..., 15P` holds `|digit|·P`, for an odd `digit`.
+fn slot(digit: i8) -> usize {
+    usize::from(digit.unsigned_abs() / 2)
+}
+
+/// Adds `digit · P` for an odd `digit`, given `|digit|·P`.
+#[inline(never)]
+fn add_digit(sum: &mut Jacobian, digit: i8, point: &Jacobian) {
+    *sum = if digit > 0 { sum.add(point) } else { sum.add(&point.neg()) };
 }
 
 /// `P, 3P, 5P, ..., 15P`.
@@ -89,22 +315,21 @@ fn odd_multiples(q: &Affine) -> [Jacobian; MULTIPLES] {
 /// The width-`width` non-adjacent form of `k` (`width` at most 7): digits `d_i`, odd or zero,
 /// `|d_i| < 2^(width-1)`, with `k = Σ d_i·2^i` and at least `width - 1` zeros after each
 /// non-zero digit.
-fn naf(k: &Scalar, width: usize) -> [i8; DIGITS] {
-    let bytes = k.to_bytes();
+fn naf(k: &Limbs, width: usize) -> [i8; DIGITS] {
     // 2^width, at most 128 (an i16, so that value - 2^width is exact).
     let radix = u32::try_from(width).ok().and_then(|w| 1i16.checked_shl(w)).unwrap_or(0);
     let mut digits = [0i8; DIGITS];
     let (mut at, mut carry) = (0usize, 0usize);
     while let Some(slot) = digits.get_mut(at) {
         // The scalar from bit `at` on, plus the carry a negative digit below left.
-        let low = window_value(&bytes, at, 1).saturating_add(carry);
+        let low = window_value(k, at, 1).saturating_add(carry);
         if low & 1 == 0 {
             carry = low >> 1;
             at = at.saturating_add(1);
             continue;
         }
         // Odd: take `width` bits as a digit, borrowing 2^width when it is above half of that.
-        let value = i16::try_from(window_value(&bytes, at, width).saturating_add(carry)).unwrap_or(0);
+        let value = i16::try_from(window_value(k, at, width).saturating_add(carry)).unwrap_or(0);
         let borrow = value > radix / 2;
         *slot = i8::try_from(if borrow { value.wrapping_sub(radix) } else { value }).unwrap_or(0);
         carry = usize::from(borrow);
@@ -113,60 +338,70 @@ fn naf(k: &Scalar, width: usize) -> [i8; DIGITS] {
     digits
 }
 
-/// The odd multiples of the generator, `G, 3G, ..., 15G`, as Jacobian points with `Z = 1`
-/// (generated with exact integer arithmetic; a test recomputes them with `p256`).
-static G_MULTIPLES: [Jacobian; MULTIPLES] = [
-    Jacobian::from_hex(
+/// The odd multiples of the generator, `G, 3G, ..., 15G` (generated with exact integer
+/// arithmetic; a test recomputes them with `p256`). Affine, as 512 bytes of constants: the
+/// addition takes them with `Z = 1`.
+static G_MULTIPLES: [Affine; MULTIPLES] = [
+    Affine::from_hex(
         "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
         "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
     ),
-    Jacobian::from_hex(
+    Affine::from_hex(
         "5ecbe4d1a6330a44c8f7ef951d4bf165e6c6b721efada985fb41661bc6e7fd6c",
         "8734640c4998ff7e374b06ce1a64a2ecd82ab036384fb83d9a79b127a27d5032",
     ),
-    Jacobian::from_hex(
+    Affine::from_hex(
         "51590b7a515140d2d784c85608668fdfef8c82fd1f5be52421554a0dc3d033ed",
         "e0c17da8904a727d8ae1bf36bf8a79260d012f00d4d80888d1d0bb44fda16da4",
     ),
-    Jacobian::from_hex(
+    Affine::from_hex(
         "8e533b6fa0bf7b4625bb30667c01fb607ef9f8b8a80fef5b300628703187b2a3",
         "73eb1dbde03318366d069f83a6f5900053c73633cb041b21c55e1a86c1f400b4",
     ),
-    Jacobian::from_hex(
+    Affine::from_hex(
         "ea68d7b6fedf0b71878938d51d71f8729e0acb8c2c6df8b3d79e8a4b90949ee0",
         "2a2744c972c9fce787014a964a8ea0c84d714feaa4de823fe85a224a4dd048fa",
     ),
-    Jacobian::from_hex(
+    Affine::from_hex(
         "3ed113b7883b4c590638379db0c21cda16742ed0255048bf433391d374bc21d1",
         "9099209accc4c8a224c843afa4f4c68a090d04da5e9889dae2f8eefce82a3740",
     ),
-    Jacobian::from_hex(
+    Affine::from_hex(
         "177c837ae0ac495a61805df2d85ee2fc792e284b65ead58a98e15d9d46072c01",
         "63bb58cd4ebea558a24091adb40f4e7226ee14c3a1fb4df39c43bbe2efc7bfd8",
     ),
-    Jacobian::from_hex(
+    Affine::from_hex(
         "f0454dc6971abae7adfb378999888265ae03af92de3a0ef163668c63e59b9d5f",
         "b5b93ee3592e2d1f4e6594e51f9643e62a3b21ce75b5fa3f47e59cde0d034f36",
     ),
 ];
 
-/// The `width` bits of the big-endian 256-bit `bytes` starting at bit `start` (bit 0 is the
-/// least significant); bits past the top are zero.
-pub(crate) fn window_value(bytes: &FieldBytes, start: usize, width: usize) -> usize {
-    (0..width).fold(0usize, |acc, offset| {
-        let bit = start.saturating_add(offset);
-        let byte = 31usize.checked_sub(bit / 8).and_then(|at| bytes.get(at)).copied().unwrap_or(0);
-        acc | (usize::from((byte >> (bit % 8)) & 1) << offset)
-    })
+/// The `width` bits (at most 64) of `k` starting at bit `start` (bit 0 is the least
+/// significant); bits past the top are zero.
+pub(crate) fn window_value(k: &Limbs, start: usize, width: usize) -> usize {
+    let limb = |i: usize| u128::from(k.get(i).copied().unwrap_or(0));
+    let at = start / 64;
+    let two = (limb(at.saturating_add(1)) << 64) | limb(at);
+    let mask = u64::MAX >> 64usize.saturating_sub(width);
+    ((two >> (start % 64)) as u64 & mask) as usize
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use p256::{AffinePoint, ProjectivePoint};
+    use p256::elliptic_curve::PrimeField;
+    use p256::{AffinePoint, ProjectivePoint, Scalar};
 
     extern crate std;
     use std::vec;
+
+    fn limbs(k: &Scalar) -> Limbs {
+        from_be(&k.to_bytes().into())
+    }
+
+    fn scalar(x: &Limbs) -> Scalar {
+        Option::from(Scalar::from_repr(to_be(x))).unwrap()
+    }
 
     /// Σ d_i·2^i, as a scalar.
     fn value(digits: &[i8; DIGITS]) -> Scalar {
@@ -195,7 +430,7 @@ mod tests {
         for width in [WIDTH, 7] {
             let bound = 1i8 << (width - 1);
             for k in &cases {
-                let digits = naf(k, width);
+                let digits = naf(&limbs(k), width);
                 assert_eq!(value(&digits), *k);
                 let mut gap = width;
                 for &d in &digits {
@@ -216,7 +451,7 @@ mod tests {
         for (i, point) in G_MULTIPLES.iter().enumerate() {
             let k = Scalar::from(2 * i as u64 + 1);
             let want = Affine::from_p256(&(ProjectivePoint::GENERATOR * k).to_affine());
-            assert_eq!(point.to_affine(), want, "{}G", 2 * i + 1);
+            assert_eq!(Some(*point), want, "{}G", 2 * i + 1);
         }
     }
 
@@ -233,19 +468,120 @@ mod tests {
             u = u.square() + Scalar::ONE;
             let v = u.invert().unwrap_or(Scalar::ZERO) + u;
             let want = ProjectivePoint::GENERATOR * u + q_point * v;
-            assert_eq!(lincomb(&u, &q, &v).to_affine(), affine(want));
+            assert_eq!(lincomb(&limbs(&u), &q, &limbs(&v)).to_affine(), affine(want));
         }
         // Zero scalars, and a sum at infinity: u·G + (-u)·G.
-        assert!(lincomb(&Scalar::ZERO, &q, &Scalar::ZERO).is_identity());
+        assert!(lincomb(&limbs(&Scalar::ZERO), &q, &limbs(&Scalar::ZERO)).is_identity());
         let g = Affine::from_p256(&AffinePoint::GENERATOR).unwrap();
-        assert!(lincomb(&u, &g, &-u).is_identity());
-        assert_eq!(lincomb(&u, &g, &u).to_affine(), affine(ProjectivePoint::GENERATOR * u.double()));
+        assert!(lincomb(&limbs(&u), &g, &limbs(&-u)).is_identity());
+        assert_eq!(lincomb(&limbs(&u), &g, &limbs(&u)).to_affine(), affine(ProjectivePoint::GENERATOR * u.double()));
         // Q = ±G, so that partial sums meet the table points (the exceptional additions).
         for k in [1u64, 2, 3, 63, 64, 65, 1 << 40] {
             let k = Scalar::from(k);
-            assert_eq!(lincomb(&k, &g, &k).to_affine(), affine(ProjectivePoint::GENERATOR * k.double()));
-            assert!(lincomb(&k, &g.neg(), &k).is_identity());
-            assert!(lincomb(&k, &g, &-k).is_identity());
+            assert_eq!(
+                lincomb(&limbs(&k), &g, &limbs(&k)).to_affine(),
+                affine(ProjectivePoint::GENERATOR * k.double())
+            );
+            assert!(lincomb(&limbs(&k), &g.neg(), &limbs(&k)).is_identity());
+            assert!(lincomb(&limbs(&k), &g, &limbs(&-k)).is_identity());
+        }
+    }
+
+    /// Scalars that reach the edges: small, near n, powers of two, all-ones limbs, and a spread.
+    fn edge_scalars() -> vec::Vec<Scalar> {
+        let mut cases = vec![Scalar::ONE, Scalar::from(2u64), Scalar::from(3u64), -Scalar::ONE, -Scalar::from(2u64)];
+        cases.extend([u64::MAX, 1 << 63, 0xFFFF_FFFF].map(Scalar::from));
+        let mut power = Scalar::ONE;
+        for _ in 0..256 {
+            cases.push(power);
+            cases.push(-power);
+            power = power.double();
+        }
+        let mut x = Scalar::from(0x9E37_79B9_7F4A_7C15u64);
+        for _ in 0..3000 {
+            x = x.square() + Scalar::from(7u64);
+            cases.push(x);
+        }
+        cases
+    }
+
+    /// 2^256 mod n, the Montgomery factor.
+    fn montgomery_factor() -> Scalar {
+        (0..256).fold(Scalar::ONE, |acc, _| acc.double())
+    }
+
+    #[test]
+    fn inversion_and_montgomery_products_match_p256() {
+        let factor = montgomery_factor();
+        let cases = edge_scalars();
+        for (i, a) in cases.iter().enumerate() {
+            let inverse = a.invert().unwrap();
+            let w = invert_montgomery(&limbs(a)).unwrap();
+            assert_eq!(scalar(&w), inverse * factor, "2^256/a for {a:?}");
+            // a · (2^256/a) / 2^256 = 1, and a product with any other case.
+            assert_eq!(mont_mul(&limbs(a), &w), ONE);
+            let b = cases[(i * 7 + 3) % cases.len()];
+            assert_eq!(scalar(&mont_mul(&limbs(&b), &w)), b * inverse, "b/a");
+            assert_eq!(scalar(&mont_mul(&limbs(a), &limbs(&b))), *a * b * factor.invert().unwrap());
+        }
+        // Zero, n and above: not in [1, n).
+        let n_plus = |k: u64| add(&ORDER, &[k, 0, 0, 0]).0;
+        for x in [[0; 4], ORDER, n_plus(1), n_plus(0xFFFF), [u64::MAX; 4]] {
+            assert_eq!(invert_montgomery(&x), None);
+        }
+    }
+
+    #[test]
+    fn halving_mod_n_matches_p256() {
+        let half = Scalar::from(2u64).invert().unwrap();
+        for a in edge_scalars().iter().take(600) {
+            for t in [1u32, 2, 31, 32, 63] {
+                let want = (0..t).fold(*a, |acc, _| acc * half);
+                assert_eq!(scalar(&shr_mod(&limbs(a), t)), want, "{a:?} / 2^{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn signatures_are_read_in_range_only() {
+        let bytes = |r: &Limbs, s: &Limbs| {
+            let mut out = [0u8; 64];
+            out[..32].copy_from_slice(&to_be(r));
+            out[32..].copy_from_slice(&to_be(s));
+            out
+        };
+        let n_minus_one = sub(&ORDER, &ONE).0;
+        for (r, s, ok) in [
+            (ONE, ONE, true),
+            (n_minus_one, n_minus_one, true),
+            ([0; 4], ONE, false),
+            (ONE, [0; 4], false),
+            (ORDER, ONE, false),
+            (ONE, ORDER, false),
+            ([u64::MAX; 4], ONE, false),
+            (ONE, add(&ORDER, &ONE).0, false),
+        ] {
+            let read = Signature::from_bytes(&bytes(&r, &s));
+            assert_eq!(read, ok.then_some(Signature { r, s }), "{r:x?} {s:x?}");
+        }
+        // p256's signatures convert to the same values.
+        let (r, s) = (Scalar::from(5u64), -Scalar::from(9u64));
+        let theirs = p256::ecdsa::Signature::from_scalars(r.to_repr(), s.to_repr()).unwrap();
+        assert_eq!(Signature::from(theirs), Signature { r: limbs(&r), s: limbs(&s) });
+    }
+
+    #[test]
+    fn windows_of_a_scalar() {
+        let k: Limbs = [0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210, 0, 0x8000_0000_0000_0001];
+        for start in 0..260 {
+            for width in [1, 4, 5, 7, 10] {
+                let want = (0..width).fold(0usize, |acc, i| {
+                    let bit = start + i;
+                    let set = bit < 256 && (k[bit / 64] >> (bit % 64)) & 1 == 1;
+                    acc | (usize::from(set) << i)
+                });
+                assert_eq!(window_value(&k, start, width), want, "{start} {width}");
+            }
         }
     }
 }

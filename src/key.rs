@@ -7,20 +7,19 @@ pub(crate) mod der;
 pub(crate) mod jwk;
 pub(crate) mod pem;
 
-use p256::ecdsa::{Signature, VerifyingKey};
-use p256::elliptic_curve::point::AffineCoordinates;
-use p256::{AffinePoint, FieldBytes};
+use p256::ecdsa::VerifyingKey;
 use sha2::{Digest, Sha256};
 
 use crate::b64;
-use crate::ecdsa;
+use crate::ecdsa::{self, Signature};
 use crate::error::{Error, KeyError};
 use crate::point::Affine;
 
 /// An ECDSA P-256 public key that tokens are verified with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PublicKey {
-    key: VerifyingKey,
+    /// On the curve, checked when the key was read.
+    point: Affine,
 }
 
 /// Pomerium's key id for a key: its RFC 7638 thumbprint (the SHA-256 of the canonical JWK) in
@@ -33,22 +32,21 @@ impl PublicKey {
     /// # Errors
     /// [`KeyError::Invalid`] for any other length or prefix, or a point not on the curve.
     pub fn from_sec1(point: &[u8]) -> Result<Self, Error> {
-        let invalid = || Error::from(KeyError::Invalid);
-        let key = match (point.len(), point.first()) {
-            // Uncompressed: both coordinates in range and on the curve, as `p256`'s SEC1 parser
-            // checks them, but without its dispatch on the tag, so that point decompression is
-            // linked only where a compressed key can arrive (not for a JWK, whose points are
-            // always uncompressed).
+        let point = match (point.len(), point.first()) {
+            // Uncompressed: both coordinates in range and on the curve, checked on this crate's
+            // own points rather than by `p256`'s SEC1 parser, so that neither that parser nor
+            // point decompression is linked where no compressed key can arrive (a constant key,
+            // a JWK, whose points are always uncompressed).
             (65, Some(4)) => {
-                let coordinate = |range| point.get(range).and_then(|c: &[u8]| FieldBytes::try_from(c).ok());
-                let (x, y) = coordinate(1..33).zip(coordinate(33..65)).ok_or_else(invalid)?;
-                let affine = Option::<AffinePoint>::from(AffinePoint::from_coordinates(&x, &y)).ok_or_else(invalid)?;
-                VerifyingKey::from_affine(affine).map_err(|_| invalid())?
+                let xy = point.get(1..).and_then(|xy| xy.split_at_checked(32));
+                xy.and_then(|(x, y)| Affine::from_coordinates(x.try_into().ok()?, y.try_into().ok()?))
             }
-            (33, Some(2 | 3)) => VerifyingKey::from_sec1_bytes(point).map_err(|_| invalid())?,
-            _ => return Err(invalid()),
+            (33, Some(2 | 3)) => {
+                VerifyingKey::from_sec1_bytes(point).ok().and_then(|key| Affine::from_p256(key.as_affine()))
+            }
+            _ => None,
         };
-        Ok(PublicKey { key })
+        point.map(|point| PublicKey { point }).ok_or(Error::Key(KeyError::Invalid))
     }
 
     /// Reads a DER SubjectPublicKeyInfo (what `openssl ec -pubout -outform DER` writes).
@@ -73,10 +71,10 @@ impl PublicKey {
 
     /// The key's RFC 7638 JWK thumbprint (SHA-256).
     pub fn thumbprint(&self) -> [u8; 32] {
-        let point = self.key.to_sec1_point(false);
+        let (x_bytes, y_bytes) = self.point.to_bytes();
         let (mut x, mut y) = ([0u8; 43], [0u8; 43]);
-        b64::encode_url(point.x().map(|x| x.as_slice()).unwrap_or_default(), &mut x);
-        b64::encode_url(point.y().map(|y| y.as_slice()).unwrap_or_default(), &mut y);
+        b64::encode_url(&x_bytes, &mut x);
+        b64::encode_url(&y_bytes, &mut y);
         let mut hash = Sha256::new();
         hash.update(br#"{"crv":"P-256","kty":"EC","x":""#);
         hash.update(x);
@@ -102,9 +100,9 @@ impl PublicKey {
 
     /// The uncompressed SEC1 encoding, `04 || x || y`.
     pub fn to_sec1_uncompressed(&self) -> [u8; 65] {
-        let mut out = [0u8; 65];
-        let point = self.key.to_sec1_point(false);
-        out.iter_mut().zip(point.as_bytes()).for_each(|(o, p)| *o = *p);
+        let (x, y) = self.point.to_bytes();
+        let mut out = [4u8; 65];
+        out.iter_mut().skip(1).zip(x.iter().chain(&y)).for_each(|(o, b)| *o = *b);
         out
     }
 
@@ -121,19 +119,14 @@ impl PublicKey {
         if self.verifies(&digest, &signature) { Ok(()) } else { Err(Error::BadSignature) }
     }
 
-    /// The point, in this crate's own form (for tables and the ECDSA check).
-    ///
-    /// # Errors
-    /// Never in practice: a `VerifyingKey` is not the identity, the one point without affine
-    /// coordinates ([`KeyError::Invalid`] if it were).
-    pub(crate) fn point(&self) -> Result<Affine, Error> {
-        Affine::from_p256(self.key.as_affine()).ok_or(Error::Key(KeyError::Invalid))
+    /// The point (for tables and the ECDSA check).
+    pub(crate) fn point(&self) -> Affine {
+        self.point
     }
 
     /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
     pub(crate) fn verifies(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        let Ok(q) = self.point() else { return false };
-        ecdsa::verify(digest, signature, |u1, u2| ecdsa::lincomb(u1, &q, u2))
+        ecdsa::verify(digest, signature, |u1, u2| ecdsa::lincomb(u1, &self.point, u2))
     }
 }
 
@@ -143,9 +136,12 @@ pub trait Es256Key: sealed::Sealed {
     /// The public key.
     fn public_key(&self) -> &PublicKey;
 
-    /// Whether `signature` is valid for a message whose SHA-256 is `digest`.
+    /// Whether `signature` (this crate's reading of one, or `p256`'s `Signature`) is valid for
+    /// a message whose SHA-256 is `digest`.
     #[doc(hidden)]
-    fn verifies_digest(&self, digest: &[u8; 32], signature: &Signature) -> bool;
+    fn verifies_digest<S: Copy + Into<Signature>>(&self, digest: &[u8; 32], signature: &S) -> bool
+    where
+        Self: Sized;
 }
 
 mod sealed {
@@ -159,8 +155,8 @@ impl Es256Key for PublicKey {
         self
     }
 
-    fn verifies_digest(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        self.verifies(digest, signature)
+    fn verifies_digest<S: Copy + Into<Signature>>(&self, digest: &[u8; 32], signature: &S) -> bool {
+        self.verifies(digest, &(*signature).into())
     }
 }
 
@@ -169,15 +165,13 @@ impl Es256Key for crate::precomputed::PrecomputedKey<'_> {
         crate::precomputed::PrecomputedKey::public_key(self)
     }
 
-    fn verifies_digest(&self, digest: &[u8; 32], signature: &Signature) -> bool {
-        self.verifies(digest, signature)
+    fn verifies_digest<S: Copy + Into<Signature>>(&self, digest: &[u8; 32], signature: &S) -> bool {
+        self.verifies(digest, &(*signature).into())
     }
 }
 
 /// Reads an ES256 signature: exactly 64 bytes, `r || s`, each in `[1, n)`.
 pub(crate) fn es256_signature(bytes: &[u8]) -> Result<Signature, Error> {
-    if bytes.len() != 64 {
-        return Err(Error::SignatureLength);
-    }
-    Signature::from_slice(bytes).map_err(|_| Error::BadSignature)
+    let bytes = <&[u8; 64]>::try_from(bytes).map_err(|_| Error::SignatureLength)?;
+    Signature::from_bytes(bytes).ok_or(Error::BadSignature)
 }

@@ -19,8 +19,7 @@
 //! and public keys).
 
 use p256::elliptic_curve::hazmat::FieldArithmetic;
-use p256::elliptic_curve::point::AffineCoordinates;
-use p256::{NistP256, Scalar};
+use p256::{FieldBytes, NistP256};
 
 /// An element of the P-256 field, `p256`'s own type (Montgomery form).
 pub(crate) type Fe = <NistP256 as FieldArithmetic>::FieldElement;
@@ -30,6 +29,12 @@ const P_MINUS_N: [u8; 32] = [
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x43, 0x19, 0x05, 0x53, 0x58, 0xe8, 0x61, 0x7b, 0x0c, 0x46, 0x35,
     0x3d, 0x03, 0x9c, 0xda, 0xae,
 ];
+
+/// The curve's `b` (the curve is `y² = x³ - 3x + b`).
+const B: Fe = Fe::from_hex_vartime("5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b");
+
+/// 3, for the curve's `a = -3`.
+const THREE: Fe = Fe::from_u64(3);
 
 /// The group order `n`, as a field element (`n < p`).
 const N: Fe = Fe::from_hex_vartime("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
@@ -56,14 +61,28 @@ impl Affine {
         Affine { x: Fe::from_hex_vartime(x), y: Fe::from_hex_vartime(y) }
     }
 
+    /// The point with these big-endian coordinates; `None` unless both are below `p` and the
+    /// point is on the curve (SEC 1 §2.3.4's checks of an uncompressed point). Every such point
+    /// is a valid public key: P-256 has prime order, and the identity has no coordinates.
+    pub(crate) fn from_coordinates(x: &FieldBytes, y: &FieldBytes) -> Option<Affine> {
+        let x = Option::<Fe>::from(Fe::from_bytes(x))?;
+        let y = Option::<Fe>::from(Fe::from_bytes(y))?;
+        let rhs = x.square().sub(&THREE).multiply(&x).add(&B);
+        (y.square() == rhs).then_some(Affine { x, y })
+    }
+
+    /// The big-endian coordinates.
+    pub(crate) fn to_bytes(self) -> (FieldBytes, FieldBytes) {
+        (self.x.to_bytes(), self.y.to_bytes())
+    }
+
     /// `p256`'s point as ours; `None` for the identity, which has no affine coordinates.
     pub(crate) fn from_p256(point: &p256::AffinePoint) -> Option<Affine> {
+        use p256::elliptic_curve::point::AffineCoordinates;
         if bool::from(point.is_identity()) {
             return None;
         }
-        let x = Option::from(Fe::from_bytes(&point.x()))?;
-        let y = Option::from(Fe::from_bytes(&point.y()))?;
-        Some(Affine { x, y })
+        Affine::from_coordinates(&point.x(), &point.y())
     }
 
     /// `-P`.
@@ -81,18 +100,15 @@ pub(crate) struct Jacobian {
 }
 
 impl From<Affine> for Jacobian {
+    // One function, not the copy inlined at each use: 160 bytes less of WebAssembly
+    // (`scripts/footprint.sh`), for a call that a point addition after it dwarfs.
+    #[inline(never)]
     fn from(p: Affine) -> Jacobian {
         Jacobian { x: p.x, y: p.y, z: Fe::ONE }
     }
 }
 
 impl Jacobian {
-    /// An affine point from hex coordinates, with `Z = 1`, for constants (evaluated at compile
-    /// time).
-    pub(crate) const fn from_hex(x: &str, y: &str) -> Jacobian {
-        Jacobian { x: Fe::from_hex_vartime(x), y: Fe::from_hex_vartime(y), z: Fe::ONE }
-    }
-
     /// The identity (the point at infinity).
     pub(crate) const IDENTITY: Jacobian = Jacobian { x: Fe::ONE, y: Fe::ONE, z: Fe::ZERO };
 
@@ -183,19 +199,18 @@ impl Jacobian {
     /// `x(P) = X/Z²`, so the test is `X == r·Z²`; and since `p > n`, an `x` in `[n, p)` reduces
     /// to `x - n`, which is `r` when `X == (r + n)·Z²` (possible only when `r + n < p`). False
     /// for the identity, which has no `x`.
-    pub(crate) fn x_mod_n_is(&self, r: &Scalar) -> bool {
+    pub(crate) fn x_mod_n_is(&self, r_bytes: &FieldBytes) -> bool {
         if self.is_identity() {
             return false;
         }
-        let bytes = r.to_bytes();
         // `r < n < p`, so it is always a field element.
-        let Some(r) = Option::<Fe>::from(Fe::from_bytes(&bytes)) else { return false };
+        let Some(r) = Option::<Fe>::from(Fe::from_bytes(r_bytes)) else { return false };
         let zz = self.z.square();
         if r.multiply(&zz) == self.x {
             return true;
         }
         // Big-endian arrays of one length compare as the numbers they encode.
-        bytes.as_slice() < P_MINUS_N.as_slice() && r.add(&N).multiply(&zz) == self.x
+        r_bytes.as_slice() < P_MINUS_N.as_slice() && r.add(&N).multiply(&zz) == self.x
     }
 
     /// The affine point, for tests; `None` for the identity.
@@ -246,7 +261,7 @@ mod tests {
     use std::vec::Vec;
 
     use p256::elliptic_curve::group::Group;
-    use p256::{AffinePoint, ProjectivePoint};
+    use p256::{AffinePoint, ProjectivePoint, Scalar};
 
     use super::*;
 
@@ -332,11 +347,11 @@ mod tests {
         for z in [1u64, 2, 0xDEAD_BEEF] {
             let j = Jacobian::with_z(&p, Fe::from_u64(z));
             let r = scalar(p.x).unwrap();
-            assert!(j.x_mod_n_is(&r));
-            assert!(!j.x_mod_n_is(&(r + Scalar::ONE)));
-            assert!(!j.x_mod_n_is(&(r - Scalar::ONE)));
-            assert!(!j.neg().x_mod_n_is(&(r + Scalar::ONE)));
-            assert!(j.neg().x_mod_n_is(&r), "-P has the same x");
+            assert!(j.x_mod_n_is(&r.to_bytes()));
+            assert!(!j.x_mod_n_is(&(r + Scalar::ONE).to_bytes()));
+            assert!(!j.x_mod_n_is(&(r - Scalar::ONE).to_bytes()));
+            assert!(!j.neg().x_mod_n_is(&(r + Scalar::ONE).to_bytes()));
+            assert!(j.neg().x_mod_n_is(&r.to_bytes()), "-P has the same x");
         }
         // Points with x in [n, p): their x reduces to x - n, which is below p - n. Such an R is
         // unreachable by search (about 2^-128 of all x), so the coordinates are constructed.
@@ -349,14 +364,14 @@ mod tests {
             let reduced = scalar(x.sub(&N)).unwrap();
             for z in [1u64, 5, 0x1234_5678_9ABC] {
                 let j = Jacobian::with_z(&point, Fe::from_u64(z));
-                assert!(j.x_mod_n_is(&reduced), "x - n");
-                assert!(!j.x_mod_n_is(&(reduced + Scalar::ONE)));
-                assert!(!j.x_mod_n_is(&(reduced - Scalar::ONE)));
+                assert!(j.x_mod_n_is(&reduced.to_bytes()), "x - n");
+                assert!(!j.x_mod_n_is(&(reduced + Scalar::ONE).to_bytes()));
+                assert!(!j.x_mod_n_is(&(reduced - Scalar::ONE).to_bytes()));
             }
             // An x below p - n that is itself a point's x, beside one that only reduces to it.
             if let Some(low) = lift(x.sub(&N)) {
                 let j = Jacobian::with_z(&low, Fe::from_u64(9));
-                assert!(j.x_mod_n_is(&reduced));
+                assert!(j.x_mod_n_is(&reduced.to_bytes()));
             }
         }
         assert!(found > 10, "{found}");
@@ -369,13 +384,39 @@ mod tests {
         assert!(at.to_bytes().as_slice() >= P_MINUS_N.as_slice());
         if let Some(point) = lift(top) {
             let j = Jacobian::with_z(&point, Fe::from_u64(3));
-            assert!(j.x_mod_n_is(&largest));
-            assert!(!j.x_mod_n_is(&at));
+            assert!(j.x_mod_n_is(&largest.to_bytes()));
+            assert!(!j.x_mod_n_is(&at.to_bytes()));
         }
         // The identity matches nothing, whatever its X.
         for r in [Scalar::ONE, -Scalar::ONE] {
-            assert!(!Jacobian::IDENTITY.x_mod_n_is(&r));
-            assert!(!Jacobian { x: Fe::ZERO, y: Fe::ONE, z: Fe::ZERO }.x_mod_n_is(&r));
+            assert!(!Jacobian::IDENTITY.x_mod_n_is(&r.to_bytes()));
+            assert!(!Jacobian { x: Fe::ZERO, y: Fe::ONE, z: Fe::ZERO }.x_mod_n_is(&r.to_bytes()));
         }
+    }
+
+    #[test]
+    fn coordinates_are_checked_in_range_and_on_the_curve() {
+        let p = Fe::ZERO.sub(&Fe::ONE).to_bytes(); // p - 1
+        for k in [1u64, 2, 977, 0xC0FFEE, u64::MAX] {
+            let point = mul(k);
+            let (x, y) = point.to_bytes();
+            assert_eq!(Affine::from_coordinates(&x, &y), Some(point));
+            assert_eq!(Affine::from_coordinates(&x, &point.neg().to_bytes().1), Some(point.neg()));
+            // Off the curve: y + 1, x + 1, or the coordinates swapped.
+            let bumped = |c: Fe| c.add(&Fe::ONE).to_bytes();
+            assert_eq!(Affine::from_coordinates(&x, &bumped(point.y)), None);
+            assert_eq!(Affine::from_coordinates(&bumped(point.x), &y), None);
+            assert_eq!(Affine::from_coordinates(&y, &x), None);
+        }
+        // Not below p: p itself for a coordinate, and an all-ones coordinate.
+        let mut p_bytes = p;
+        p_bytes[31] += 1;
+        let (x, y) = mul(5).to_bytes();
+        assert_eq!(Affine::from_coordinates(&p_bytes, &y), None);
+        assert_eq!(Affine::from_coordinates(&x, &p_bytes), None);
+        let ones = FieldBytes::from([0xFF; 32]);
+        assert_eq!(Affine::from_coordinates(&ones, &y), None);
+        // (0, 0), what some encoders write for the identity, is not on the curve.
+        assert_eq!(Affine::from_coordinates(&FieldBytes::default(), &FieldBytes::default()), None);
     }
 }

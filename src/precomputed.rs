@@ -11,11 +11,9 @@
 //! Verification handles only public data (the token, the signature, public keys), so these
 //! multiplications run in variable time, like `p256`'s own verification.
 
-use p256::Scalar;
-use p256::ecdsa::Signature;
 use sha2::{Digest, Sha256};
 
-use crate::ecdsa::{self, window_value};
+use crate::ecdsa::{self, Limbs, Signature, window_value};
 use crate::error::{Capacity, Error, KeyError};
 use crate::key::{PublicKey, es256_signature};
 use crate::point::{self, Affine, Jacobian};
@@ -133,7 +131,7 @@ impl<'t> BaseTable<'t> {
     /// # Errors
     /// [`Capacity::Scratch`] when `storage` has fewer than `window.entries()` entries.
     pub fn for_key(key: &PublicKey, window: Window, storage: &'t mut [TableEntry]) -> Result<Self, Error> {
-        Self::build(key.point()?, window, storage)
+        Self::build(key.point(), window, storage)
     }
 
     /// The window the table was built with.
@@ -175,12 +173,11 @@ impl<'t> BaseTable<'t> {
     }
 
     /// Adds `k · base` to `sum`, one mixed addition per non-zero signed digit of `k`.
-    fn add_multiple(&self, k: &Scalar, sum: &mut Jacobian) {
-        let bytes = k.to_bytes();
+    fn add_multiple(&self, k: &Limbs, sum: &mut Jacobian) {
         let (bits, half) = (self.window.bits(), self.window.points_per_window());
         let mut carry = 0usize;
         for (i, row) in self.entries.chunks_exact(half).enumerate() {
-            let value = window_value(&bytes, i.saturating_mul(bits), bits).saturating_add(carry);
+            let value = window_value(k, i.saturating_mul(bits), bits).saturating_add(carry);
             // Digits in 1..=half are used as they are; above, as value - 2^w with a carry.
             let (digit, negative) = if value > half {
                 carry = 1;
@@ -240,12 +237,12 @@ impl<const N: usize> TableStorage<N> {
     /// # Errors
     /// [`Capacity::Scratch`] when `N` is below `window.entries()`.
     pub fn build_for_key(&mut self, key: &PublicKey, window: Window) -> Result<BaseTable<'_>, Error> {
-        self.build(key.point()?, window)
+        self.build(key.point(), window)
     }
 
     /// Whether this holds the table of `key` (in any window).
     pub fn holds(&self, key: &PublicKey) -> bool {
-        self.built && key.point().is_ok_and(|point| point == self.base)
+        self.built && key.point() == self.base
     }
 
     /// The table built last, if any.
@@ -281,7 +278,7 @@ impl<'t> PrecomputedKey<'t> {
     /// [`KeyError::Invalid`] when `table` is not the table of `key` or `generator` not the table
     /// of `G`.
     pub fn new(key: PublicKey, table: BaseTable<'t>, generator: BaseTable<'t>) -> Result<Self, Error> {
-        if key.point()? != table.base || generator.base != point::GENERATOR {
+        if key.point() != table.base || generator.base != point::GENERATOR {
             return Err(KeyError::Invalid.into());
         }
         Ok(PrecomputedKey { key, table, generator })
