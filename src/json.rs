@@ -141,27 +141,6 @@ pub(crate) enum Kind {
     Null,
 }
 
-/// The index of the first quote, backslash or control character of `src` from `at` on, or
-/// `src.len()`: where the plain run of a string's text that starts at `at` ends.
-///
-/// Strings are most of a payload (hundreds of group names), so this is the reader's inner loop:
-/// whole words by [`scan::string_end`], whose lowest set bit is the answer, then the last few
-/// bytes one by one.
-fn plain_run_end(src: &[u8], at: usize) -> usize {
-    let mut at = at;
-    // `at + 8 <= src.len()` inside the loop, so neither addition can wrap.
-    while let Some(chunk) = src.get(at..at.wrapping_add(8)) {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let hits = scan::string_end(word);
-        if hits != 0 {
-            return at.wrapping_add((hits.trailing_zeros() / 8) as usize);
-        }
-        at = at.wrapping_add(8);
-    }
-    let rest = src.get(at..).unwrap_or_default();
-    rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map_or(src.len(), |i| at.saturating_add(i))
-}
-
 /// A pull reader: callers open containers, ask for members or elements and read or skip values.
 pub(crate) struct Reader<'a> {
     src: &'a [u8],
@@ -287,8 +266,12 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            // Jump to the next quote, backslash or control character, eight bytes at a time.
-            self.pos = plain_run_end(self.src, self.pos);
+            // Jump to the next quote, backslash or control character, eight bytes at a time: the
+            // reader's inner loop, as strings are most of a payload (hundreds of group names).
+            let rest = self.src.get(self.pos..).unwrap_or_default();
+            let run = scan::position(rest, scan::string_end, |b| b == b'"' || b == b'\\' || b < 0x20);
+            // `run <= rest.len()`: the sum stays within `src`.
+            self.pos = self.pos.wrapping_add(run);
             if self.pos == self.src.len() {
                 return Err(JsonError::Syntax); // unterminated
             }
