@@ -415,14 +415,11 @@ fn string_array(
 ) -> Result<Range<usize>, Error> {
     let from = *used;
     reader.array().map_err(payload_json)?;
-    while reader.element().map_err(payload_json)? {
-        if reader.peek_kind().map_err(payload_json)? != Kind::String {
-            return Err(Error::InvalidClaim(claim));
-        }
-        let span = Span::of(reader.string().map_err(payload_json)?)?;
-        *spans.get_mut(*used).ok_or(Error::Capacity(Capacity::Groups))? = span;
+    reader.string_elements(payload_json, Error::InvalidClaim(claim), |string| {
+        *spans.get_mut(*used).ok_or(Error::Capacity(Capacity::Groups))? = Span::of(string)?;
         *used = used.saturating_add(1);
-    }
+        Ok(())
+    })?;
     Ok(from..*used)
 }
 

@@ -67,6 +67,11 @@ const fn depth_bit(depth: usize) -> u64 {
     1u64.wrapping_shl(depth as u32)
 }
 
+/// Whether `byte` ends the plain run of a string: a quote, a backslash or a control character.
+fn ends_string(byte: u8) -> bool {
+    byte == b'"' || byte == b'\\' || byte < 0x20
+}
+
 /// A string as it appears between its quotes: validated, not yet unescaped.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RawStr<'a> {
@@ -263,13 +268,61 @@ impl<'a> Reader<'a> {
     pub(crate) fn string(&mut self) -> Result<RawStr<'a>, JsonError> {
         self.skip_ws();
         self.expect(b'"')?;
+        self.string_after_quote()
+    }
+
+    /// Reads the elements of the array just opened, up to its end, handing each to `each`;
+    /// an element that is not a string is `not_string`.
+    ///
+    /// The same grammar as [`element`](Self::element), [`peek_kind`](Self::peek_kind) and
+    /// [`string`](Self::string) in turn, with a shortcut for the form every encoder writes, `","`
+    /// between elements: Pomerium's groups can number hundreds, and the per-element steps cost
+    /// more than scanning the short strings themselves.
+    pub(crate) fn string_elements(
+        &mut self,
+        fail: impl Fn(JsonError) -> Error,
+        not_string: Error,
+        mut each: impl FnMut(RawStr<'a>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        while self.element().map_err(&fail)? {
+            self.skip_ws();
+            if self.peek() != b'"' {
+                self.peek_kind().map_err(&fail)?;
+                return Err(not_string);
+            }
+            self.pos = self.pos.saturating_add(1);
+            loop {
+                // Just after an opening quote. A string without escapes is read here; any other
+                // by the general reader, from the same place.
+                let start = self.pos;
+                let run = scan::position(self.src.get(start..).unwrap_or_default(), scan::string_end, ends_string);
+                let end = start.saturating_add(run);
+                let string = match (self.src.get(start..end), self.src.get(end)) {
+                    (Some(raw), Some(b'"')) => {
+                        self.pos = end.saturating_add(1);
+                        RawStr { raw, start, escaped: false }
+                    }
+                    _ => self.string_after_quote().map_err(&fail)?,
+                };
+                each(string)?;
+                if self.src.get(self.pos..self.pos.saturating_add(2)) != Some(b",\"") {
+                    break;
+                }
+                self.pos = self.pos.saturating_add(2);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the rest of a string whose opening quote was just consumed.
+    fn string_after_quote(&mut self) -> Result<RawStr<'a>, JsonError> {
         let start = self.pos;
         let mut escaped = false;
         loop {
             // Jump to the next quote, backslash or control character, eight bytes at a time: the
             // reader's inner loop, as strings are most of a payload (hundreds of group names).
             let rest = self.src.get(self.pos..).unwrap_or_default();
-            let run = scan::position(rest, scan::string_end, |b| b == b'"' || b == b'\\' || b < 0x20);
+            let run = scan::position(rest, scan::string_end, ends_string);
             // `run <= rest.len()`: the sum stays within `src`.
             self.pos = self.pos.wrapping_add(run);
             if self.pos == self.src.len() {
@@ -629,5 +682,78 @@ mod tests {
         assert!(value.is("a&b").unwrap());
         assert!(!value.is("a&").unwrap());
         assert!(!value.is("a&bc").unwrap());
+    }
+
+    /// What a string array read yields: each string (where it starts, its raw bytes, whether it
+    /// has escapes) and how the read ended, with where the reader then is.
+    type ArrayRead = (std::vec::Vec<(usize, std::vec::Vec<u8>, bool)>, Result<usize, Error>);
+
+    /// `Reader::string_elements` over the array that opens `doc`.
+    fn fast(doc: &[u8]) -> ArrayRead {
+        let mut strings = std::vec::Vec::new();
+        let mut r = Reader { src: doc, pos: 0, depth: 0, arrays: 0, first: false };
+        let fail = |reason| Error::Json { part: Part::Payload, reason };
+        let done = r.array().map_err(fail).and_then(|()| {
+            r.string_elements(fail, Error::InvalidClaim(crate::error::Claim::Groups), |s| {
+                strings.push((s.start, s.raw.to_vec(), s.escaped));
+                Ok(())
+            })
+        });
+        (strings, done.map(|()| r.pos))
+    }
+
+    /// The same with the general steps, element by element: the reference.
+    fn general(doc: &[u8]) -> ArrayRead {
+        let mut strings = std::vec::Vec::new();
+        let mut r = Reader { src: doc, pos: 0, depth: 0, arrays: 0, first: false };
+        let fail = |reason| Error::Json { part: Part::Payload, reason };
+        let mut read = || -> Result<(), Error> {
+            r.array().map_err(fail)?;
+            while r.element().map_err(fail)? {
+                if r.peek_kind().map_err(fail)? != Kind::String {
+                    return Err(Error::InvalidClaim(crate::error::Claim::Groups));
+                }
+                let s = r.string().map_err(fail)?;
+                strings.push((s.start, s.raw.to_vec(), s.escaped));
+            }
+            Ok(())
+        };
+        let done = read();
+        (strings, done.map(|()| r.pos))
+    }
+
+    /// The shortcut for `","` between strings reads exactly what the general steps read: the
+    /// same strings, the same error, the reader left at the same place, for arrays with every
+    /// kind of separator and element, and every one-byte change of them.
+    #[test]
+    fn string_arrays_read_alike_by_shortcut_and_general_steps() {
+        let samples: [&[u8]; 8] = [
+            br#"["ab","c\"d","",  "e" ,"\u0026f","g"]"#,
+            br#"["0123456789abcdef0123456789","x","0123456"]"#,
+            br#"[ ]"#,
+            br#"["a",1,"b"]"#,
+            br#"["a","b",]"#,
+            br#"["a""b"]"#,
+            b"[\"a\",\"\x01\"]",
+            br#"["a","b""#,
+        ];
+        for sample in samples {
+            assert_eq!(fast(sample), general(sample), "{}", sample.escape_ascii());
+            for cut in 0..sample.len() {
+                assert_eq!(fast(&sample[..cut]), general(&sample[..cut]), "{}", sample[..cut].escape_ascii());
+            }
+        }
+        let base = br#"["ab","c\"d","","e","\u0026f","0123456789abcdef"]"#;
+        for at in 0..base.len() {
+            for byte in 0..=255u8 {
+                let mut doc = base.to_vec();
+                doc[at] = byte;
+                assert_eq!(fast(&doc), general(&doc), "{}", doc.escape_ascii());
+            }
+        }
+        // The sample is read whole, every string by the shortcut or the general reader.
+        let (strings, end) = fast(base);
+        assert_eq!(strings.len(), 6);
+        assert_eq!(end, Ok(base.len()));
     }
 }
