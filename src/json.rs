@@ -98,7 +98,12 @@ impl<'a> RawStr<'a> {
     /// looked for, which every member name and value this crate matches is.
     pub(crate) fn find_in(&self, table: &[&str]) -> Result<Option<usize>, JsonError> {
         let mut buf = [0u8; 8];
-        let found = self.unescape_into(&mut buf)?;
+        // A string without escapes is its own value: compared as it is, without a copy.
+        let found = if self.escaped {
+            self.unescape_into(&mut buf)?
+        } else {
+            Some(self.raw).filter(|raw| raw.len() <= buf.len())
+        };
         Ok(found.and_then(|value| table.iter().position(|t| t.as_bytes() == value)))
     }
 
@@ -290,26 +295,36 @@ impl<'a> Reader<'a> {
                 self.peek_kind().map_err(&fail)?;
                 return Err(not_string);
             }
-            self.pos = self.pos.saturating_add(1);
+            // Just after an opening quote. A string without escapes is read here; any other by
+            // the general reader, from the same place.
+            let src = self.src;
+            let mut at = self.pos.saturating_add(1);
             loop {
-                // Just after an opening quote. A string without escapes is read here; any other
-                // by the general reader, from the same place.
-                let start = self.pos;
-                let run = scan::position(self.src.get(start..).unwrap_or_default(), scan::string_end, ends_string);
-                let end = start.saturating_add(run);
-                let string = match (self.src.get(start..end), self.src.get(end)) {
+                let start = at;
+                let end = start.saturating_add(scan::position(
+                    src.get(start..).unwrap_or_default(),
+                    scan::string_end,
+                    ends_string,
+                ));
+                let string = match (src.get(start..end), src.get(end)) {
                     (Some(raw), Some(b'"')) => {
-                        self.pos = end.saturating_add(1);
+                        at = end.saturating_add(1);
                         RawStr { raw, start, escaped: false }
                     }
-                    _ => self.string_after_quote().map_err(&fail)?,
+                    _ => {
+                        self.pos = start;
+                        let string = self.string_after_quote().map_err(&fail)?;
+                        at = self.pos;
+                        string
+                    }
                 };
                 each(string)?;
-                if self.src.get(self.pos..self.pos.saturating_add(2)) != Some(b",\"") {
+                if src.get(at..at.saturating_add(2)) != Some(b",\"") {
                     break;
                 }
-                self.pos = self.pos.saturating_add(2);
+                at = at.saturating_add(2);
             }
+            self.pos = at;
         }
         Ok(())
     }
