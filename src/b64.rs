@@ -93,12 +93,26 @@ pub(crate) fn decode_url<'o>(src: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], 
 /// The verifier decodes the payload with this, so that the second dot of the token is found by
 /// the decoding rather than by a pass of its own.
 pub(crate) fn decode_url_prefix<'o>(src: &[u8], out: &'o mut [u8]) -> (usize, Result<&'o [u8], DecodeError>) {
+    // Whole blocks of eight symbols: on 64-bit targets four a turn, checked together (one
+    // branch instead of four; elsewhere the 0.9 KB of WebAssembly it takes matters more), then
+    // one a turn from the four that met the end (or the end of `out`). `whole` counts them; it
+    // is at most `src.len() / 8`, so it cannot wrap.
     let mut whole = 0usize;
-    for (block, six) in src.chunks_exact(8).zip(out.chunks_exact_mut(6)) {
+    if cfg!(target_pointer_width = "64") {
+        for (four, out) in src.chunks_exact(32).zip(out.chunks_exact_mut(24)) {
+            let blocks = four.chunks_exact(8).zip(out.chunks_exact_mut(6));
+            if blocks.fold(0, |bad, (block, six)| bad | decode_block(block, six)) != 0 {
+                break;
+            }
+            whole = whole.wrapping_add(4);
+        }
+    }
+    let src_rest = src.get(whole.saturating_mul(8)..).unwrap_or_default();
+    let out_rest = out.get_mut(whole.saturating_mul(6)..).unwrap_or_default();
+    for (block, six) in src_rest.chunks_exact(8).zip(out_rest.chunks_exact_mut(6)) {
         if decode_block(block, six) != 0 {
             break;
         }
-        // At most `src.len() / 8`: cannot wrap.
         whole = whole.wrapping_add(1);
     }
     // Fewer than eight symbols are left to find the end among, unless `out` ran out (then the
@@ -339,7 +353,7 @@ mod tests {
         }
         // The prefix decoder: the symbols up to a stop byte anywhere, decoded as `decode_url`
         // decodes them alone, into outputs of every size around the exact one.
-        for len in 0..=40usize {
+        for len in 0..=72usize {
             let data: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(77).wrapping_add(5)).collect();
             let text = Base64UrlUnpadded::encode(&data, &mut enc).unwrap().as_bytes().to_vec();
             for stop in 0..=text.len() {
