@@ -67,9 +67,14 @@ const fn depth_bit(depth: usize) -> u64 {
     1u64.wrapping_shl(depth as u32)
 }
 
-/// Whether `byte` ends the plain run of a string: a quote, a backslash or a control character.
-fn ends_string(byte: u8) -> bool {
-    byte == b'"' || byte == b'\\' || byte < 0x20
+/// Where the plain run of a string's text that starts at `at` ends: the index of the next quote,
+/// backslash or control character, or `src.len()`. Found eight bytes at a time: strings are most
+/// of a payload (hundreds of group names), so this is the reader's inner loop.
+fn plain_run_end(src: &[u8], at: usize) -> usize {
+    let rest = src.get(at..).unwrap_or_default();
+    let run = scan::position(rest, scan::string_end, |b| b == b'"' || b == b'\\' || b < 0x20);
+    // `run <= rest.len()`: the sum stays within `src`.
+    at.wrapping_add(run)
 }
 
 /// A string as it appears between its quotes: validated, not yet unescaped.
@@ -273,7 +278,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn string(&mut self) -> Result<RawStr<'a>, JsonError> {
         self.skip_ws();
         self.expect(b'"')?;
-        self.string_after_quote()
+        self.string_from(self.pos)
     }
 
     /// Reads the elements of the array just opened, up to its end, handing each to `each`;
@@ -296,24 +301,20 @@ impl<'a> Reader<'a> {
                 return Err(not_string);
             }
             // Just after an opening quote. A string without escapes is read here; any other by
-            // the general reader, from the same place.
+            // the general reader, which goes on from where the plain run ended.
             let src = self.src;
             let mut at = self.pos.saturating_add(1);
             loop {
                 let start = at;
-                let end = start.saturating_add(scan::position(
-                    src.get(start..).unwrap_or_default(),
-                    scan::string_end,
-                    ends_string,
-                ));
+                let end = plain_run_end(src, start);
                 let string = match (src.get(start..end), src.get(end)) {
                     (Some(raw), Some(b'"')) => {
                         at = end.saturating_add(1);
                         RawStr { raw, start, escaped: false }
                     }
                     _ => {
-                        self.pos = start;
-                        let string = self.string_after_quote().map_err(&fail)?;
+                        self.pos = end;
+                        let string = self.string_from(start).map_err(&fail)?;
                         at = self.pos;
                         string
                     }
@@ -329,17 +330,13 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Reads the rest of a string whose opening quote was just consumed.
-    fn string_after_quote(&mut self) -> Result<RawStr<'a>, JsonError> {
-        let start = self.pos;
+    /// Reads the rest of a string whose text starts at `start`, just after its opening quote;
+    /// the reader is at `start` or past plain text of it, which is not read again.
+    fn string_from(&mut self, start: usize) -> Result<RawStr<'a>, JsonError> {
         let mut escaped = false;
         loop {
-            // Jump to the next quote, backslash or control character, eight bytes at a time: the
-            // reader's inner loop, as strings are most of a payload (hundreds of group names).
-            let rest = self.src.get(self.pos..).unwrap_or_default();
-            let run = scan::position(rest, scan::string_end, ends_string);
-            // `run <= rest.len()`: the sum stays within `src`.
-            self.pos = self.pos.wrapping_add(run);
+            // Jump to the next quote, backslash or control character.
+            self.pos = plain_run_end(self.src, self.pos);
             if self.pos == self.src.len() {
                 return Err(JsonError::Syntax); // unterminated
             }
