@@ -1,11 +1,11 @@
 //! The claims a Pomerium token carries, read with fixed types into borrowed, unescaped strings.
 //!
-//! Reading happens in two steps over the decoded payload, which is never changed: it stays the
-//! JSON exactly as signed ([`Claims::payload`]). The first step walks the JSON once and records
-//! where each known claim's string lies (index spans, no borrows). The second copies the values of
-//! those strings that hold escapes, unescaped, into the free space after the payload in the
-//! caller's buffer; strings without escapes, nearly all of them, are slices of the payload itself.
-//! Payload and copies are checked as UTF-8 once, and every claim is a slice of them.
+//! The decoded payload is never changed: it stays the JSON exactly as signed
+//! ([`Claims::payload`]). One walk over it checks every member and records where each known
+//! claim's string lies (index spans, no borrows); a string that holds escapes is copied there and
+//! then, unescaped, into the free space after the payload in the caller's buffer, and its span
+//! points at the copy. Strings without escapes, nearly all of them, are slices of the payload
+//! itself. Payload and copies are checked as UTF-8 once, and every claim is a slice of them.
 
 use core::fmt;
 use core::ops::Range;
@@ -15,30 +15,30 @@ use crate::json::{self, Kind, RawStr, Reader, unescape_pieces};
 use crate::time::numeric_date;
 use crate::value::{Members, Value};
 
-/// Where a string value lies in the decoded payload, and whether it still holds escapes.
+/// Where a string's value lies in the payload-and-copies text: between the quotes of a string
+/// without escapes in the payload, or one whole unescaped copy after it.
+///
+/// Either way both ends are character boundaries of that text once it is UTF-8: a quote is a
+/// one-byte character, and each copy is the complete UTF-8 of one string (see [`Copies`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Span {
     start: u32,
-    /// The length, with [`Span::ESCAPED`] set while the text still holds escape sequences.
     len: u32,
 }
 
 impl Span {
     pub(crate) const EMPTY: Span = Span { start: 0, len: 0 };
 
-    /// The top bit of `len`: `Buffers` caps tokens below 2 GiB, so a length never uses it.
-    const ESCAPED: u32 = 1 << 31;
-
-    fn of(s: RawStr<'_>) -> Result<Span, Error> {
-        let too_long = Error::Capacity(Capacity::Scratch);
-        let start = u32::try_from(s.start).map_err(|_| too_long)?;
-        let len = u32::try_from(s.raw.len()).ok().filter(|len| len & Self::ESCAPED == 0).ok_or(too_long)?;
-        Ok(Span { start, len: if s.escaped { len | Self::ESCAPED } else { len } })
+    fn new(start: usize, len: usize) -> Result<Span, Error> {
+        match (u32::try_from(start), u32::try_from(len)) {
+            (Ok(start), Ok(len)) => Ok(Span { start, len }),
+            _ => Err(Error::Capacity(Capacity::Scratch)),
+        }
     }
 
     fn range(self) -> Range<usize> {
         let start = self.start as usize;
-        start..start.saturating_add((self.len & !Self::ESCAPED) as usize)
+        start..start.saturating_add(self.len as usize)
     }
 }
 
@@ -266,26 +266,26 @@ pub(crate) fn read<'b>(buffer: &'b mut [u8], payload_len: usize, spans: &'b mut 
     let (payload, free) = buffer.split_at_mut_checked(payload_len).ok_or(Error::Capacity(Capacity::Unescaped))?;
     // The JSON is read before its UTF-8 is checked, so that one pass checks payload and copies
     // together; a payload that is not UTF-8 is refused as such whatever else is wrong with it.
-    let (found, used) = match locate(payload, spans).and_then(|found| copy_escaped(payload, free, found, spans)) {
-        Ok(done) => done,
+    let mut copies = Copies { payload_len, free, used: 0 };
+    let found = match locate(payload, &mut copies, spans) {
+        Ok(found) => found,
         Err(_) if core::str::from_utf8(payload).is_err() => return Err(payload_json(JsonError::Utf8)),
         Err(e) => return Err(e),
     };
-    let spans = spans.get_mut(..found.used).ok_or(Error::Capacity(Capacity::Groups))?;
+    let spans: &'b [Span] = spans.get(..found.used).ok_or(Error::Capacity(Capacity::Groups))?;
 
     // Payload and copies are UTF-8 (see `Copies`): one check, then every claim is a slice.
-    let end = payload_len.saturating_add(used);
+    let end = payload_len.saturating_add(copies.used);
     let text: &'b str =
         buffer.get(..end).and_then(|bytes| core::str::from_utf8(bytes).ok()).ok_or(payload_json(JsonError::Utf8))?;
-    let spans: &'b [Span] = spans;
     let mut strings = [None; STRINGS];
     for (out, span) in strings.iter_mut().zip(found.strings) {
-        *out = span.map(|span| str_at(text, span)).transpose()?;
+        *out = span.map(|span| text.get(span.range()).ok_or(payload_json(JsonError::Syntax))).transpose()?;
     }
+    // No span of a list is checked here: each lies on character boundaries (see `Span`), and
+    // `Strings` reads them with `str::get` all the same.
     let list = |range: Range<usize>| -> Result<Strings<'b>, Error> {
-        let spans = spans.get(range).ok_or(Error::Capacity(Capacity::Groups))?;
-        spans.iter().try_for_each(|s| str_at(text, *s).map(drop))?;
-        Ok(Strings { text, spans })
+        Ok(Strings { text, spans: spans.get(range).ok_or(Error::Capacity(Capacity::Groups))? })
     };
     let [iss, sub, email, user, name, sid, jti, aud] = strings;
     let [exp, iat, nbf] = found.dates;
@@ -310,41 +310,28 @@ pub(crate) fn read<'b>(buffer: &'b mut [u8], payload_len: usize, spans: &'b mut 
     })
 }
 
-/// Copies the escaped strings among the `found` claims and their array entries in `spans`, and
-/// points their spans at the copies; returns `found` and how many bytes of `free` the copies use.
-fn copy_escaped(
-    payload: &[u8],
-    free: &mut [u8],
-    mut found: Located,
-    spans: &mut [Span],
-) -> Result<(Located, usize), Error> {
-    let spans = spans.get_mut(..found.used).ok_or(Error::Capacity(Capacity::Groups))?;
-    let mut copies = Copies { payload, free, used: 0 };
-    for span in found.strings.iter_mut().flatten().chain(spans.iter_mut()) {
-        copies.unescape(span)?;
-    }
-    Ok((found, copies.used))
-}
-
 /// Unescaped copies of escaped strings, written one after another into the free part of the
-/// buffer. Each copy is the UTF-8 of a complete string, so the copies are UTF-8 as a whole.
-struct Copies<'p> {
-    payload: &'p [u8],
-    free: &'p mut [u8],
+/// buffer, which starts `payload_len` bytes into the text that spans index.
+///
+/// Each copy is the UTF-8 of one complete string once the payload is UTF-8 (its plain pieces lie
+/// between ASCII bytes of the payload, and each escape is one whole character; a lone surrogate
+/// is refused), so the copies are UTF-8 as a whole and each starts and ends on a boundary.
+struct Copies<'f> {
+    payload_len: usize,
+    free: &'f mut [u8],
     used: usize,
 }
 
 impl Copies<'_> {
-    /// Copies the string of `span` unescaped, if it has escapes, and points `span` at the copy
-    /// (its offset counted from the payload's start).
-    fn unescape(&mut self, span: &mut Span) -> Result<(), Error> {
-        if span.len & Span::ESCAPED == 0 {
-            return Ok(());
+    /// The span of `string`'s value: where it lies in the payload, or, if it holds escapes, where
+    /// its unescaped copy now lies.
+    fn span(&mut self, string: RawStr<'_>) -> Result<Span, Error> {
+        if !string.escaped {
+            return Span::new(string.start, string.raw.len());
         }
-        let raw = self.payload.get(span.range()).unwrap_or_default();
         let start = self.used;
         let mut full = false;
-        unescape_pieces(raw, |piece| {
+        unescape_pieces(string.raw, |piece| {
             let end = self.used.saturating_add(piece.len());
             match self.free.get_mut(self.used..end) {
                 Some(out) if !full => {
@@ -358,10 +345,8 @@ impl Copies<'_> {
         if full {
             return Err(Error::Capacity(Capacity::Unescaped));
         }
-        let too_long = Error::Capacity(Capacity::Unescaped);
-        span.start = u32::try_from(self.payload.len().saturating_add(start)).map_err(|_| too_long)?;
-        span.len = u32::try_from(self.used.saturating_sub(start)).map_err(|_| too_long)?;
-        Ok(())
+        Span::new(self.payload_len.saturating_add(start), self.used.saturating_sub(start))
+            .map_err(|_| Error::Capacity(Capacity::Unescaped))
     }
 }
 
@@ -369,13 +354,9 @@ fn payload_json(reason: JsonError) -> Error {
     Error::Json { part: Part::Payload, reason }
 }
 
-fn str_at(text: &str, span: Span) -> Result<&str, Error> {
-    text.get(span.range()).ok_or(payload_json(JsonError::Syntax))
-}
-
-/// First step: walk the JSON, check every member, record where the known claims are. The
-/// payload's UTF-8 is the caller's to check.
-fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
+/// Walks the JSON, checks every member, records where the known claims are (copying escaped
+/// strings). The payload's UTF-8 is the caller's to check.
+fn locate(payload: &[u8], copies: &mut Copies<'_>, spans: &mut [Span]) -> Result<Located, Error> {
     let mut found = Located::default();
     json::read_object_utf8_unchecked(payload, Part::Payload, &NAMES, |index, reader| {
         let Some(index) = index else {
@@ -386,15 +367,17 @@ fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
         match (claim, reader.peek_kind().map_err(payload_json)?) {
             (_, Kind::String) if index < STRINGS => {
                 let slot = found.strings.get_mut(index).ok_or(invalid)?;
-                *slot = Some(Span::of(reader.string().map_err(payload_json)?)?);
+                *slot = Some(copies.span(reader.string().map_err(payload_json)?)?);
             }
             (Claim::Exp | Claim::Iat | Claim::Nbf, Kind::Number) => {
                 let date = numeric_date(reader.number().map_err(payload_json)?).ok_or(invalid)?;
                 let slot = index.checked_sub(STRINGS).and_then(|i| found.dates.get_mut(i)).ok_or(invalid)?;
                 *slot = Some(date);
             }
-            (Claim::Aud, Kind::Array) => found.audiences = Some(string_array(reader, spans, &mut found.used, claim)?),
-            (Claim::Groups, Kind::Array) => found.groups = string_array(reader, spans, &mut found.used, claim)?,
+            (Claim::Aud, Kind::Array) => {
+                found.audiences = Some(string_array(reader, copies, spans, &mut found.used, claim)?);
+            }
+            (Claim::Groups, Kind::Array) => found.groups = string_array(reader, copies, spans, &mut found.used, claim)?,
             (Claim::Groups, Kind::Null) => {
                 reader.null().map_err(payload_json)?;
                 found.groups = found.used..found.used;
@@ -409,6 +392,7 @@ fn locate(payload: &[u8], spans: &mut [Span]) -> Result<Located, Error> {
 /// Reads an array whose elements must all be strings, appending their spans.
 fn string_array(
     reader: &mut Reader<'_>,
+    copies: &mut Copies<'_>,
     spans: &mut [Span],
     used: &mut usize,
     claim: Claim,
@@ -416,7 +400,7 @@ fn string_array(
     let from = *used;
     reader.array().map_err(payload_json)?;
     reader.string_elements(payload_json, Error::InvalidClaim(claim), |string| {
-        *spans.get_mut(*used).ok_or(Error::Capacity(Capacity::Groups))? = Span::of(string)?;
+        *spans.get_mut(*used).ok_or(Error::Capacity(Capacity::Groups))? = copies.span(string)?;
         *used = used.saturating_add(1);
         Ok(())
     })?;
@@ -426,6 +410,26 @@ fn string_array(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every entry of a list reads back whole and in order, plain ones from the payload and
+    /// escaped ones from their copies, with multi-byte characters at either end of either kind:
+    /// entries are not checked one by one when the claims are made (see `Span`).
+    #[test]
+    fn list_entries_read_back_whole() {
+        let payload = r#"{"aud":["\u00e9\u0026","a"],"exp":1,"groups":["x","\u00e9","ü","R\u0026D ü","","\ud83d\ude00z","日本",""],"iat":1,"iss":"\u00fc"}"#;
+        let mut buffer = [0u8; 512];
+        buffer[..payload.len()].copy_from_slice(payload.as_bytes());
+        let mut spans = [Span::EMPTY; 10];
+        let claims = read(&mut buffer, payload.len(), &mut spans).unwrap();
+        let groups = ["x", "é", "ü", "R&D ü", "", "😀z", "日本", ""];
+        assert_eq!(claims.groups.len(), groups.len());
+        assert!(claims.groups.iter().eq(groups));
+        assert!((0..groups.len()).all(|i| claims.groups.get(i) == Some(groups[i])));
+        let Audience::Many(aud) = claims.aud else { panic!("{:?}", claims.aud) };
+        assert!(aud.iter().eq(["é&", "a"]));
+        assert_eq!(claims.iss, "ü");
+        assert_eq!(claims.payload(), payload);
+    }
 
     /// The payload's UTF-8 is checked after its JSON is read (one pass with the copies); a
     /// payload that is not UTF-8 is still refused as such, whatever else is wrong with it.
