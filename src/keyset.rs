@@ -8,13 +8,52 @@ use crate::json::{RawStr, unescape_pieces};
 use crate::key::der::{self, Contents};
 use crate::key::{Es256Key, PublicKey, jwk, pem};
 
-/// A kid is kept as its SHA-256, so a kid of any length takes 32 bytes and compares in one go.
-type KidDigest = [u8; 32];
+/// The longest kid kept as it is: a Pomerium kid is 64 hex digits.
+const INLINE_KID: usize = 64;
+
+/// A kid as the set keeps it: up to [`INLINE_KID`] bytes as they are, a longer one as its
+/// SHA-256, so an entry has a fixed size whatever a JWKS holds. Two kids have equal forms exactly
+/// when they are equal (for long ones, short of a SHA-256 collision), and only a long kid costs a
+/// token a hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StoredKid {
+    Inline { len: u8, bytes: [u8; INLINE_KID] },
+    Digest([u8; 32]),
+}
+
+impl StoredKid {
+    /// The form of the kid whose unescaped bytes are `kid`.
+    fn of(kid: &[u8]) -> Self {
+        let mut bytes = [0; INLINE_KID];
+        match (bytes.get_mut(..kid.len()), u8::try_from(kid.len())) {
+            (Some(inline), Ok(len)) => {
+                inline.copy_from_slice(kid);
+                StoredKid::Inline { len, bytes }
+            }
+            _ => StoredKid::Digest(Sha256::digest(kid).into()),
+        }
+    }
+
+    /// The form of a JWK's kid (already checked to unescape).
+    fn of_json(kid: RawStr<'_>) -> Self {
+        let mut unescaped = [0; INLINE_KID];
+        match kid.unescape_into(&mut unescaped) {
+            Ok(Some(short)) => StoredKid::of(short),
+            _ => {
+                let mut hash = Sha256::new();
+                // Already checked: an error here cannot happen, and would only leave the digest
+                // short.
+                let _checked = unescape_pieces(kid.raw, |piece| hash.update(piece));
+                StoredKid::Digest(hash.finalize().into())
+            }
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Entry<K> {
     key: K,
-    kid: Option<KidDigest>,
+    kid: Option<StoredKid>,
     /// No earlier entry holds the same key: the one tried for a token without `kid`.
     first: bool,
     /// This entry has a kid, and another entry holds the same key without one: that entry is
@@ -109,14 +148,13 @@ impl<const N: usize, K: Es256Key> KeySet<N, K> {
     /// # Errors
     /// [`Capacity::Keys`] when the set is full.
     pub fn insert(&mut self, key: K, kid: Option<&str>) -> Result<(), Error> {
-        let kid = kid.map(|kid| Sha256::digest(kid.as_bytes()).into());
-        self.push(key, kid)
+        self.push(key, kid.map(|kid| StoredKid::of(kid.as_bytes())))
     }
 
     /// The keys to try for a token, each once: those whose kid equals the token's, and those
     /// without kid; every key when the token has no kid.
     pub(crate) fn candidates(&self, kid: Option<&[u8]>) -> impl Iterator<Item = &K> {
-        let wanted: Option<KidDigest> = kid.map(|kid| Sha256::digest(kid).into());
+        let wanted = kid.map(StoredKid::of);
         self.entries
             .iter()
             .filter(move |e| match (wanted, e.kid) {
@@ -129,7 +167,7 @@ impl<const N: usize, K: Es256Key> KeySet<N, K> {
 
     /// Adds `key` unless an entry already covers it (the same key with the same kid, or without
     /// kid); a new entry without kid covers the earlier ones with the same key.
-    fn push(&mut self, key: K, kid: Option<KidDigest>) -> Result<(), Error> {
+    fn push(&mut self, key: K, kid: Option<StoredKid>) -> Result<(), Error> {
         let public = *key.public_key();
         let mut first = true;
         for have in self.entries.iter().filter(|e| *e.key.public_key() == public) {
@@ -214,7 +252,7 @@ impl<const N: usize> KeySet<N, PublicKey> {
     /// [`Error::Json`] for malformed JSON, or [`Capacity::Keys`].
     pub fn add_jwk(&mut self, json: &[u8]) -> Result<usize, Error> {
         let (key, kid) = jwk::read_single(json)?;
-        self.push(key, kid.map(digest_kid)).map(|()| 1)
+        self.push(key, kid.map(StoredKid::of_json)).map(|()| 1)
     }
 
     /// Adds the P-256 signing keys of a JWKS `{"keys": [...]}`, skipping other members.
@@ -229,7 +267,7 @@ impl<const N: usize> KeySet<N, PublicKey> {
             let mut read = 0usize;
             jwk::read_set(json, |key, kid| {
                 read = read.saturating_add(1);
-                set.push(key, kid.map(digest_kid))
+                set.push(key, kid.map(StoredKid::of_json))
             })?;
             Ok(read)
         })
@@ -327,10 +365,46 @@ impl<const N: usize> KeySet<N, PublicKey> {
     }
 }
 
-/// The SHA-256 of a kid's unescaped value (already checked to unescape).
-fn digest_kid(kid: RawStr<'_>) -> KidDigest {
-    let mut hash = Sha256::new();
-    // Already checked: an error here cannot happen, and would only leave the digest short.
-    let _checked = unescape_pieces(kid.raw, |piece| hash.update(piece));
-    hash.finalize().into()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::format;
+    use std::vec::Vec;
+
+    /// Two kids have equal stored forms exactly when they are equal, on both sides of the inline
+    /// limit; a JWK's escaped kid has the form of its unescaped bytes, even where the escapes make
+    /// the text longer than the limit and the value not.
+    #[test]
+    fn stored_kids_are_equal_exactly_when_kids_are() {
+        let mut kids: Vec<Vec<u8>> = Vec::new();
+        for len in [0usize, 1, 2, 31, 32, 63, 64, 65, 66, 100, 200] {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            kids.push(base.clone());
+            for at in [0, len / 2, len.saturating_sub(1)] {
+                if let Some(byte) = base.get(at) {
+                    let mut other = base.clone();
+                    other[at] = byte ^ 1;
+                    kids.push(other);
+                }
+            }
+        }
+        kids.sort();
+        kids.dedup();
+        for (i, a) in kids.iter().enumerate() {
+            for (j, b) in kids.iter().enumerate() {
+                assert_eq!(StoredKid::of(a) == StoredKid::of(b), i == j, "{} {}", a.escape_ascii(), b.escape_ascii());
+            }
+            let escaped = format!(
+                "\\u00{:02x}{}",
+                a.first().copied().unwrap_or(b'x'),
+                a.get(1..).map_or("", |rest| core::str::from_utf8(rest).unwrap())
+            );
+            let unescaped = if a.is_empty() { Vec::from(*b"x") } else { a.clone() };
+            let raw = RawStr { raw: escaped.as_bytes(), start: 0, escaped: true };
+            assert_eq!(StoredKid::of_json(raw), StoredKid::of(&unescaped), "{escaped}");
+            let plain = RawStr { raw: a, start: 0, escaped: false };
+            assert_eq!(StoredKid::of_json(plain), StoredKid::of(a));
+        }
+    }
 }
