@@ -230,7 +230,7 @@ const KNOWN: [Claim; 12] = {
 };
 const STRINGS: usize = 8;
 const DATES: usize = 3;
-const NAMES: [&str; 12] = names(KNOWN);
+const NAMES: [json::NameKey; 12] = json::keys_of(names(KNOWN));
 
 /// The member names of `claims`.
 // Evaluated at compile time only (above): an index out of bounds would fail the build.

@@ -11,7 +11,7 @@ pub(crate) struct Header<'a> {
 }
 
 /// The members that decide, by their position in `NAMES`.
-const NAMES: [&str; 4] = ["alg", "typ", "kid", "crit"];
+const NAMES: [json::NameKey; 4] = json::keys_of(["alg", "typ", "kid", "crit"]);
 const ALG: usize = 0;
 const TYP: usize = 1;
 const KID: usize = 2;

@@ -12,7 +12,7 @@ mod names;
 
 pub(crate) use escape::{Unescaped, unescape_in_place, unescape_pieces};
 pub use names::MAX_MEMBERS;
-pub(crate) use names::MemberNames;
+pub(crate) use names::{MemberNames, NameKey, keys_of};
 
 use crate::error::{Error, JsonError, Part};
 use crate::scan;
@@ -32,7 +32,7 @@ const _: () = assert!(MAX_DEPTH >= 16 && MAX_DEPTH <= 64);
 pub(crate) fn read_object<'a>(
     json: &'a [u8],
     part: Part,
-    names: &[&str],
+    names: &[NameKey],
     on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     core::str::from_utf8(json).map_err(|_| Error::Json { part, reason: JsonError::Utf8 })?;
@@ -46,7 +46,7 @@ pub(crate) fn read_object<'a>(
 pub(crate) fn read_object_utf8_unchecked<'a>(
     json: &'a [u8],
     part: Part,
-    names: &[&str],
+    names: &[NameKey],
     mut on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let fail = |reason| Error::Json { part, reason };
@@ -203,14 +203,14 @@ impl<'a> Reader<'a> {
     pub(crate) fn members(
         &mut self,
         part: Part,
-        names: &[&str],
+        names: &[NameKey],
         mut on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let fail = |reason| Error::Json { part, reason };
         let mut seen = MemberNames::new(part);
         while let Some(name) = self.member().map_err(fail)? {
-            seen.insert(name)?;
-            on_member(name.find_in(names).map_err(fail)?, self)?;
+            let key = seen.insert(name)?;
+            on_member(names.iter().position(|known| *known == key), self)?;
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use crate::error::{Capacity, Error, JsonError, Part};
 pub const MAX_MEMBERS: usize = 128;
 
 /// A member name reduced to a fixed size (see the module docs).
-type NameKey = [u8; 16];
+pub(crate) type NameKey = [u8; 16];
 
 /// The longest name that is its own key.
 const SHORT: usize = 15;
@@ -38,9 +38,10 @@ impl MemberNames {
         MemberNames { keys: [[0; 16]; MAX_MEMBERS], len: 0, part }
     }
 
-    /// Records `name`; fails if the object already had it (after unescaping), if the name holds
-    /// a lone surrogate, or if the object has more members than can be tracked.
-    pub(crate) fn insert(&mut self, name: RawStr<'_>) -> Result<(), Error> {
+    /// Records `name` and returns its key; fails if the object already had it (after
+    /// unescaping), if the name holds a lone surrogate, or if the object has more members than
+    /// can be tracked.
+    pub(crate) fn insert(&mut self, name: RawStr<'_>) -> Result<NameKey, Error> {
         let key = name_key(name).map_err(|reason| Error::Json { part: self.part, reason })?;
         let seen = self.keys.get(..self.len).unwrap_or_default();
         if seen.contains(&key) {
@@ -48,8 +49,30 @@ impl MemberNames {
         }
         *self.keys.get_mut(self.len).ok_or(Error::Capacity(Capacity::Members))? = key;
         self.len = self.len.saturating_add(1);
-        Ok(())
+        Ok(key)
     }
+}
+
+/// The keys of names known when the crate is built, for finding a member by its key: one
+/// comparison of 16 bytes a name, whatever escapes the member's name held.
+// Evaluated at compile time only: a name longer than `SHORT` (whose key would be a digest)
+// fails the build, its subtraction overflowing.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+pub(crate) const fn keys_of<const N: usize>(names: [&str; N]) -> [NameKey; N] {
+    let mut keys = [[0; 16]; N];
+    let mut i = 0;
+    while i < N {
+        let name = names[i].as_bytes();
+        let _fits = SHORT - name.len();
+        let mut j = 0;
+        while j < name.len() {
+            keys[i][j] = name[j];
+            j += 1;
+        }
+        keys[i][SHORT] = name.len() as u8;
+        i += 1;
+    }
+    keys
 }
 
 /// The key of a name: its unescaped bytes if they fit, else a digest of them.
@@ -151,6 +174,12 @@ mod tests {
             assert_eq!(key(&escaped), key(&"a".repeat(81)), "{at}");
         }
         assert_eq!(key(r"\ud800"), Err(JsonError::LoneSurrogate));
+        // Names known at build time get the key a member of that name gets.
+        const KNOWN: [NameKey; 5] = keys_of(["", "a", "aud", "\0", "aaaaaaaaaaaaaaa"]);
+        for (known, name) in KNOWN.iter().zip(["", "a", "aud", "\0", &"a".repeat(15)]) {
+            assert_eq!(Ok(*known), key(name), "{name:?}");
+        }
+        assert_eq!(Ok(KNOWN[2]), key(r"\u0061ud"));
     }
 
     #[test]

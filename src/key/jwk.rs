@@ -52,7 +52,7 @@ struct Fields<'a> {
 }
 
 /// The members a JWK is judged by: the fields, in [`Fields`]' order, then `d`.
-const MEMBERS: [&str; 8] = ["kty", "crv", "x", "y", "kid", "use", "alg", "d"];
+const MEMBERS: [json::NameKey; 8] = json::keys_of(["kty", "crv", "x", "y", "kid", "use", "alg", "d"]);
 
 /// Reads one JWK object from `reader` (positioned at it) and judges it.
 pub(crate) fn read_member<'a>(reader: &mut Reader<'a>) -> Result<Member<'a>, Error> {
@@ -141,7 +141,7 @@ pub(crate) fn read_set<'a>(
     mut add: impl FnMut(PublicKey, Option<RawStr<'a>>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut has_keys = false;
-    json::read_object(json_text, Part::Key, &["keys"], |found, reader| {
+    json::read_object(json_text, Part::Key, &json::keys_of(["keys"]), |found, reader| {
         if found.is_none() {
             return reader.skip_value().map_err(json);
         }
