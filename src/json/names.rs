@@ -18,13 +18,16 @@ use crate::error::{Capacity, Error, JsonError, Part};
 /// How many member names one object may have; real tokens have about a dozen.
 pub const MAX_MEMBERS: usize = 128;
 
-/// A member name reduced to a fixed size (see the module docs).
-pub(crate) type NameKey = [u8; 16];
+/// A member name reduced to a fixed size (see the module docs): its 16 bytes little-endian, so
+/// that keys are built and compared in registers.
+pub(crate) type NameKey = u128;
 
 /// The longest name that is its own key.
 const SHORT: usize = 15;
 /// The last byte of the key of a longer name; a short name's length is at most [`SHORT`].
 const HASHED: u8 = 0xFF;
+/// Where the last byte of a key starts.
+const TAG_SHIFT: u32 = 120;
 
 /// The member names seen so far in one object.
 pub(crate) struct MemberNames {
@@ -35,7 +38,7 @@ pub(crate) struct MemberNames {
 
 impl MemberNames {
     pub(crate) fn new(part: Part) -> Self {
-        MemberNames { keys: [[0; 16]; MAX_MEMBERS], len: 0, part }
+        MemberNames { keys: [0; MAX_MEMBERS], len: 0, part }
     }
 
     /// Records `name` and returns its key; fails if the object already had it (after
@@ -54,22 +57,23 @@ impl MemberNames {
 }
 
 /// The keys of names known when the crate is built, for finding a member by its key: one
-/// comparison of 16 bytes a name, whatever escapes the member's name held.
+/// comparison a name, whatever escapes the member's name held.
 // Evaluated at compile time only: a name longer than `SHORT` (whose key would be a digest)
 // fails the build, its subtraction overflowing.
-#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub(crate) const fn keys_of<const N: usize>(names: [&str; N]) -> [NameKey; N] {
-    let mut keys = [[0; 16]; N];
+    let mut keys = [0; N];
     let mut i = 0;
     while i < N {
         let name = names[i].as_bytes();
         let _fits = SHORT - name.len();
+        let mut key = (name.len() as u128) << TAG_SHIFT;
         let mut j = 0;
         while j < name.len() {
-            keys[i][j] = name[j];
+            key |= (name[j] as u128) << (8 * j);
             j += 1;
         }
-        keys[i][SHORT] = name.len() as u8;
+        keys[i] = key;
         i += 1;
     }
     keys
@@ -90,6 +94,7 @@ fn name_key(name: RawStr<'_>) -> Result<NameKey, JsonError> {
 /// once it is not.
 #[derive(Default)]
 struct Key {
+    /// The name's bytes so far, little-endian, while there are at most [`SHORT`].
     short: NameKey,
     len: usize,
     long: Option<Sha256>,
@@ -101,36 +106,32 @@ impl Key {
             hash.update(piece);
             return;
         }
-        let end = self.len.saturating_add(piece.len());
-        match self.short.get_mut(self.len..end).filter(|_| end <= SHORT) {
-            Some(slot) => {
-                slot.copy_from_slice(piece);
-                self.len = end;
+        if self.len.saturating_add(piece.len()) <= SHORT {
+            // Byte by byte into an integer: a copy into an array, read back whole, cost a
+            // stalled load on every member of every object.
+            for &b in piece {
+                self.short |= u128::from(b) << (self.len.saturating_mul(8) & 0x7F);
+                self.len = self.len.saturating_add(1);
             }
-            None => {
-                let mut hash = Sha256::new();
-                hash.update(self.short.get(..self.len).unwrap_or_default());
-                hash.update(piece);
-                self.long = Some(hash);
-            }
+            return;
         }
+        let mut hash = Sha256::new();
+        hash.update(self.short.to_le_bytes().get(..self.len).unwrap_or_default());
+        hash.update(piece);
+        self.long = Some(hash);
     }
 
     fn finish(self) -> NameKey {
-        let (mut key, tag) = match self.long {
+        let tag_bits = !(NameKey::MAX >> 8);
+        match self.long {
             Some(hash) => {
                 let digest: [u8; 32] = hash.finalize().into();
-                let mut key = [0; 16];
-                key.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
-                (key, HASHED)
+                let front = digest.first_chunk::<16>().copied().unwrap_or([0; 16]);
+                (u128::from_le_bytes(front) & !tag_bits) | (u128::from(HASHED) << TAG_SHIFT)
             }
             // At most SHORT, so it fits a byte and differs from HASHED.
-            None => (self.short, u8::try_from(self.len).unwrap_or(HASHED)),
-        };
-        if let Some(last) = key.last_mut() {
-            *last = tag;
+            None => self.short | ((self.len as u128) << TAG_SHIFT),
         }
-        key
     }
 }
 
