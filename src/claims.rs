@@ -326,12 +326,16 @@ impl Copies<'_> {
     /// The span of `string`'s value: where it lies in the payload, or, if it holds escapes, where
     /// its unescaped copy now lies.
     fn span(&mut self, string: RawStr<'_>) -> Result<Span, Error> {
-        if !string.escaped {
-            return Span::new(string.start, string.raw.len());
-        }
+        if string.escaped { self.copy(string.raw) } else { Span::new(string.start, string.raw.len()) }
+    }
+
+    /// Copies the raw text of a string with escapes, unescaped; returns the copy's span.
+    // Not inlined: `span` is inlined into the reader's loops, which this would bloat.
+    #[inline(never)]
+    fn copy(&mut self, raw: &[u8]) -> Result<Span, Error> {
         let start = self.used;
         let mut full = false;
-        unescape_pieces(string.raw, |piece| {
+        unescape_pieces(raw, |piece| {
             let end = self.used.saturating_add(piece.len());
             match self.free.get_mut(self.used..end) {
                 Some(out) if !full => {

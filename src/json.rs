@@ -47,12 +47,12 @@ pub(crate) fn read_object_utf8_unchecked<'a>(
     json: &'a [u8],
     part: Part,
     names: &[NameKey],
-    mut on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
+    on_member: impl FnMut(Option<usize>, &mut Reader<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let fail = |reason| Error::Json { part, reason };
     let mut reader = Reader { src: json, pos: 0, depth: 0, arrays: 0, first: false };
     reader.document().map_err(fail)?;
-    reader.members(part, names, &mut on_member)?;
+    reader.members(part, names, on_member)?;
     reader.finish().map_err(fail)
 }
 
