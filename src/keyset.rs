@@ -34,6 +34,17 @@ impl StoredKid {
         }
     }
 
+    /// Whether this is the form of `kid` (unescaped bytes); `digest` keeps the kid's SHA-256
+    /// once it was needed.
+    fn is(&self, kid: &[u8], digest: &mut Option<[u8; 32]>) -> bool {
+        match self {
+            StoredKid::Inline { len, bytes } => bytes.get(..usize::from(*len)) == Some(kid),
+            StoredKid::Digest(have) => {
+                kid.len() > INLINE_KID && have == digest.get_or_insert_with(|| Sha256::digest(kid).into())
+            }
+        }
+    }
+
     /// The form of a JWK's kid (already checked to unescape).
     fn of_json(kid: RawStr<'_>) -> Self {
         let mut unescaped = [0; INLINE_KID];
@@ -154,11 +165,12 @@ impl<const N: usize, K: Es256Key> KeySet<N, K> {
     /// The keys to try for a token, each once: those whose kid equals the token's, and those
     /// without kid; every key when the token has no kid.
     pub(crate) fn candidates(&self, kid: Option<&[u8]>) -> impl Iterator<Item = &K> {
-        let wanted = kid.map(StoredKid::of);
+        // A long kid is hashed when a stored digest is first compared with it, and only once.
+        let mut digest = None;
         self.entries
             .iter()
-            .filter(move |e| match (wanted, e.kid) {
-                (Some(wanted), Some(have)) => wanted == have && !e.covered,
+            .filter(move |e| match (kid, &e.kid) {
+                (Some(kid), Some(have)) => have.is(kid, &mut digest) && !e.covered,
                 (Some(_), None) => true,
                 (None, _) => e.first,
             })
@@ -373,7 +385,7 @@ mod tests {
     use std::vec::Vec;
 
     /// Two kids have equal stored forms exactly when they are equal, on both sides of the inline
-    /// limit; a JWK's escaped kid has the form of its unescaped bytes, even where the escapes make
+    /// limit, and a token's kid is found to be a stored one exactly when they are equal; a JWK's escaped kid has the form of its unescaped bytes, even where the escapes make
     /// the text longer than the limit and the value not.
     #[test]
     fn stored_kids_are_equal_exactly_when_kids_are() {
@@ -394,6 +406,7 @@ mod tests {
         for (i, a) in kids.iter().enumerate() {
             for (j, b) in kids.iter().enumerate() {
                 assert_eq!(StoredKid::of(a) == StoredKid::of(b), i == j, "{} {}", a.escape_ascii(), b.escape_ascii());
+                assert_eq!(StoredKid::of(a).is(b, &mut None), i == j, "{} {}", a.escape_ascii(), b.escape_ascii());
             }
             let escaped = format!(
                 "\\u00{:02x}{}",
