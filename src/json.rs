@@ -282,7 +282,9 @@ impl<'a> Reader<'a> {
     pub(crate) fn string(&mut self) -> Result<RawStr<'a>, JsonError> {
         self.skip_ws();
         self.expect(b'"')?;
-        self.string_from(self.pos)
+        let start = self.pos;
+        let escaped = self.string_rest()?;
+        self.string_from(start, escaped)
     }
 
     /// Reads the elements of the array just opened, up to its end, handing each to `each`;
@@ -318,7 +320,8 @@ impl<'a> Reader<'a> {
                     }
                     _ => {
                         self.pos = end;
-                        let string = self.string_from(start).map_err(&fail)?;
+                        let escaped = self.string_rest().map_err(&fail)?;
+                        let string = self.string_from(start, escaped).map_err(&fail)?;
                         at = self.pos;
                         string
                     }
@@ -334,9 +337,12 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Reads the rest of a string whose text starts at `start`, just after its opening quote;
-    /// the reader is at `start` or past plain text of it, which is not read again.
-    fn string_from(&mut self, start: usize) -> Result<RawStr<'a>, JsonError> {
+    /// Reads the rest of a string, from inside its text (just after its opening quote, or past
+    /// plain text of it, which is not read again) to just after its closing quote; returns
+    /// whether it holds escapes.
+    // A `bool`, not the string: a result this small comes back in registers, where a `RawStr`
+    // came back through memory and was read back before the stores had landed (a stall a call).
+    fn string_rest(&mut self) -> Result<bool, JsonError> {
         let mut escaped = false;
         loop {
             // Jump to the next quote, backslash or control character.
@@ -345,7 +351,7 @@ impl<'a> Reader<'a> {
                 return Err(JsonError::Syntax); // unterminated
             }
             match self.bump() {
-                b'"' => break,
+                b'"' => return Ok(escaped),
                 b'\\' => {
                     self.escape()?;
                     // Escapes often come in runs (`\ud83d\ude00`, a string Go escaped): take
@@ -358,6 +364,10 @@ impl<'a> Reader<'a> {
                 _ => return Err(JsonError::ControlCharacter),
             }
         }
+    }
+
+    /// The string whose text starts at `start` and that the reader has just read to its end.
+    fn string_from(&self, start: usize, escaped: bool) -> Result<RawStr<'a>, JsonError> {
         let raw = self.src.get(start..self.pos.saturating_sub(1)).ok_or(JsonError::Syntax)?;
         Ok(RawStr { raw, start, escaped })
     }
