@@ -11,15 +11,18 @@ pub(crate) const fn has_byte(word: u64, byte: u8) -> u64 {
 }
 
 /// Non-zero if and only if some byte of `word` ends the plain run of a JSON string: a quote, a
-/// backslash or a control character: two [`has_byte`] tests and a test for a byte below 0x20
-/// (`(word - 0x20 * ONES) & !word & HIGHS`) that share their `!word & HIGHS` (a quote or a
-/// backslash has no high bit), so this is cheaper than the three apart, with the same lowest
-/// set bit.
+/// backslash or a control character.
+///
+/// Two tests, not three: XOR with 0x02 turns a quote (0x22) into 0x20 and keeps the control
+/// characters below 0x20 (it only permutes them), while a space and `!` become 0x22 and 0x23; so
+/// "a byte of `word ^ 0x02 * ONES` below 0x21" is exactly "a quote or a control character". That
+/// test, `(x - 0x21 * ONES) & !x & HIGHS`, and [`has_byte`]'s for the backslash share their
+/// `!word & HIGHS` (XOR with 0x02 or 0x5C leaves the high bit alone), and each marks its own first
+/// hit exactly, so their union does too.
 pub(crate) const fn string_end(word: u64) -> u64 {
-    let quote = word ^ ONES.wrapping_mul(b'"' as u64);
-    let backslash = word ^ ONES.wrapping_mul(b'\\' as u64);
-    let below = word.wrapping_sub(ONES.wrapping_mul(0x20));
-    (below | quote.wrapping_sub(ONES) | backslash.wrapping_sub(ONES)) & !word & HIGHS
+    let quote_or_control = (word ^ ONES.wrapping_mul(0x02)).wrapping_sub(ONES.wrapping_mul(0x21));
+    let backslash = (word ^ ONES.wrapping_mul(b'\\' as u64)).wrapping_sub(ONES);
+    (quote_or_control | backslash) & !word & HIGHS
 }
 
 /// The index of the first byte of `bytes` for which `hit` holds, or `bytes.len()` when there is
