@@ -31,14 +31,13 @@ const TAG_SHIFT: u32 = 120;
 
 /// The member names seen so far in one object.
 pub(crate) struct MemberNames {
-    keys: [NameKey; MAX_MEMBERS],
-    len: usize,
+    keys: heapless::Vec<NameKey, MAX_MEMBERS>,
     part: Part,
 }
 
 impl MemberNames {
     pub(crate) fn new(part: Part) -> Self {
-        MemberNames { keys: [0; MAX_MEMBERS], len: 0, part }
+        MemberNames { keys: heapless::Vec::new(), part }
     }
 
     /// Records `name` and returns its key; fails if the object already had it (after
@@ -46,12 +45,10 @@ impl MemberNames {
     /// can be tracked.
     pub(crate) fn insert(&mut self, name: RawStr<'_>) -> Result<NameKey, Error> {
         let key = name_key(name).map_err(|reason| Error::Json { part: self.part, reason })?;
-        let seen = self.keys.get(..self.len).unwrap_or_default();
-        if seen.contains(&key) {
+        if self.keys.contains(&key) {
             return Err(Error::Json { part: self.part, reason: JsonError::DuplicateMember });
         }
-        *self.keys.get_mut(self.len).ok_or(Error::Capacity(Capacity::Members))? = key;
-        self.len = self.len.saturating_add(1);
+        self.keys.push(key).map_err(|_| Error::Capacity(Capacity::Members))?;
         Ok(key)
     }
 }
