@@ -11,7 +11,7 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::error::{Capacity, Claim, Error, JsonError, Part};
-use crate::json::{self, Kind, RawStr, Reader, unescape_pieces};
+use crate::json::{self, Kind, RawStr, Reader, unescape_to};
 use crate::time::numeric_date;
 use crate::value::{Members, Value};
 
@@ -334,23 +334,10 @@ impl Copies<'_> {
     #[inline(never)]
     fn copy(&mut self, raw: &[u8]) -> Result<Span, Error> {
         let start = self.used;
-        let mut full = false;
-        unescape_pieces(raw, |piece| {
-            let end = self.used.saturating_add(piece.len());
-            match self.free.get_mut(self.used..end) {
-                Some(out) if !full => {
-                    out.copy_from_slice(piece);
-                    self.used = end;
-                }
-                _ => full = true,
-            }
-        })
-        .map_err(payload_json)?;
-        if full {
-            return Err(Error::Capacity(Capacity::Unescaped));
-        }
-        Span::new(self.payload_len.saturating_add(start), self.used.saturating_sub(start))
-            .map_err(|_| Error::Capacity(Capacity::Unescaped))
+        let out = self.free.get_mut(start..).unwrap_or_default();
+        let len = unescape_to(raw, out).map_err(payload_json)?.ok_or(Error::Capacity(Capacity::Unescaped))?;
+        self.used = start.saturating_add(len);
+        Span::new(self.payload_len.saturating_add(start), len).map_err(|_| Error::Capacity(Capacity::Unescaped))
     }
 }
 

@@ -10,7 +10,7 @@
 mod escape;
 mod names;
 
-pub(crate) use escape::{Unescaped, unescape_in_place, unescape_pieces};
+pub(crate) use escape::{Unescaped, unescape_in_place, unescape_pieces, unescape_to};
 pub use names::MAX_MEMBERS;
 pub(crate) use names::{MemberNames, NameKey, keys_of};
 

@@ -11,7 +11,7 @@
 use core::fmt;
 
 use crate::error::{Capacity, Error, JsonError, Part};
-use crate::json::{Kind, RawStr, Reader, unescape_pieces};
+use crate::json::{Kind, RawStr, Reader, unescape_to};
 
 /// A JSON string of the token.
 #[derive(Clone, Copy)]
@@ -48,21 +48,9 @@ impl<'b> JsonStr<'b> {
     /// [`Capacity::Scratch`] when `out` is too short; [`JsonError::LoneSurrogate`] for a string
     /// holding a lone UTF-16 surrogate, which has no value as UTF-8.
     pub fn unescape_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o str, Error> {
-        let (mut len, mut full) = (0usize, false);
-        unescape_pieces(self.raw().as_bytes(), |piece| {
-            let end = len.saturating_add(piece.len());
-            match out.get_mut(len..end) {
-                Some(slot) if !full => {
-                    slot.copy_from_slice(piece);
-                    len = end;
-                }
-                _ => full = true,
-            }
-        })
-        .map_err(|reason| Error::Json { part: Part::Payload, reason })?;
-        if full {
-            return Err(Error::Capacity(Capacity::Scratch));
-        }
+        let len = unescape_to(self.raw().as_bytes(), out)
+            .map_err(|reason| Error::Json { part: Part::Payload, reason })?
+            .ok_or(Error::Capacity(Capacity::Scratch))?;
         let value = out.get(..len).unwrap_or_default();
         core::str::from_utf8(value).map_err(|_| Error::Json { part: Part::Payload, reason: JsonError::Utf8 })
     }

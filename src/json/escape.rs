@@ -163,6 +163,34 @@ pub(crate) fn unescape_pieces(raw: &[u8], mut out: impl FnMut(&[u8])) -> Result<
     }
 }
 
+/// Unescapes `raw` into the front of `out` and returns the unescaped length, or `None` when
+/// `out` is too small; a malformed escape or lone surrogate anywhere in `raw` is reported rather
+/// than a lack of room.
+///
+/// A byte at a time: the strings copied are short (a group name Go escaped), and a call to copy
+/// each piece between escapes cost more than the bytes it moved.
+pub(crate) fn unescape_to(raw: &[u8], out: &mut [u8]) -> Result<Option<usize>, JsonError> {
+    let (mut read, mut written, mut full) = (0usize, 0usize, false);
+    let mut put = |b: u8, written: &mut usize| match out.get_mut(*written) {
+        Some(slot) if !full => {
+            *slot = b;
+            *written = written.saturating_add(1);
+        }
+        _ => full = true,
+    };
+    while let Some((&b, after)) = raw.get(read..).and_then(<[u8]>::split_first) {
+        if b == b'\\' {
+            let (c, used) = decode_escape(after)?;
+            c.encode_utf8(&mut [0; 4]).bytes().for_each(|b| put(b, &mut written));
+            read = read.saturating_add(used).saturating_add(1);
+        } else {
+            put(b, &mut written);
+            read = read.saturating_add(1);
+        }
+    }
+    Ok((!full).then_some(written))
+}
+
 /// Unescapes the raw string at `buf[start..end]` in place and returns its unescaped length.
 ///
 /// Every escape sequence is at least as long as the UTF-8 it stands for (`\n`: 2 bytes for 1,
@@ -218,6 +246,23 @@ mod tests {
         Ok(out)
     }
 
+    /// `unescape_to` with exactly enough room, checked against every smaller room: `None`, or
+    /// the error when the text has one, which comes first whatever the room.
+    fn to(raw: &str) -> Result<Vec<u8>, JsonError> {
+        let mut out = std::vec![0u8; raw.len() + 1];
+        let got = unescape_to(raw.as_bytes(), &mut out);
+        for room in 0..out.len() {
+            let mut short = std::vec![0u8; room];
+            match (&got, unescape_to(raw.as_bytes(), &mut short)) {
+                (Ok(Some(len)), Ok(Some(got))) => assert!(room >= *len && got == *len && short[..got] == out[..got]),
+                (Ok(Some(len)), Ok(None)) => assert!(room < *len, "{raw} {room}"),
+                (Err(e), Err(again)) => assert_eq!(*e, again, "{raw} {room}"),
+                (want, got) => panic!("{raw} {room}: {want:?} {got:?}"),
+            }
+        }
+        Ok(out[..got?.expect("raw.len() + 1 bytes always suffice")].to_vec())
+    }
+
     #[test]
     fn every_unescaper_agrees_on_every_escape() {
         let cases: &[(&str, &str)] = &[
@@ -237,6 +282,7 @@ mod tests {
             assert_eq!(collect(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
             assert_eq!(in_place(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
             assert_eq!(pieces(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
+            assert_eq!(to(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
         }
     }
 
@@ -255,6 +301,10 @@ mod tests {
             assert_eq!(collect(raw), Err(want), "{raw}");
             assert_eq!(in_place(raw), Err(want), "{raw}");
             assert_eq!(pieces(raw), Err(want), "{raw}");
+            assert_eq!(to(raw), Err(want), "{raw}");
+            // The error comes first even with no room at all, and after a long plain run.
+            let long = std::format!("{}{raw}", "x".repeat(40));
+            assert_eq!(to(&long), Err(want), "{long}");
         }
     }
 }
