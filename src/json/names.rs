@@ -81,10 +81,19 @@ fn name_key(name: RawStr<'_>) -> Result<NameKey, JsonError> {
     let mut key = Key::default();
     if name.escaped {
         unescape_pieces(name.raw, |piece| key.push(piece))?;
+    } else if name.raw.len() <= SHORT {
+        // Nearly every name: its key without the builder and its hash state.
+        return Ok(bits_of(name.raw) | ((name.raw.len() as u128) << TAG_SHIFT));
     } else {
         key.push(name.raw);
     }
     Ok(key.finish())
+}
+
+/// The bytes of `piece` (at most 16) as an integer, the first lowest: built in registers, since
+/// a copy into an array read back whole cost a stalled load on every member of every object.
+fn bits_of(piece: &[u8]) -> u128 {
+    piece.iter().rev().fold(0, |bits, &b| (bits << 8) | u128::from(b))
 }
 
 /// A key being built from a name's pieces: bytes kept while the name is short, a running hash
@@ -104,12 +113,9 @@ impl Key {
             return;
         }
         if self.len.saturating_add(piece.len()) <= SHORT {
-            // Byte by byte into an integer: a copy into an array, read back whole, cost a
-            // stalled load on every member of every object.
-            for &b in piece {
-                self.short |= u128::from(b) << (self.len.saturating_mul(8) & 0x7F);
-                self.len = self.len.saturating_add(1);
-            }
+            // Above the bytes so far: at most 15 of them, so the shift stays below 120.
+            self.short |= bits_of(piece) << (self.len.saturating_mul(8) & 0x7F);
+            self.len = self.len.saturating_add(piece.len());
             return;
         }
         let mut hash = Sha256::new();
