@@ -255,10 +255,12 @@ impl<'a> Reader<'a> {
     }
 
     /// The next member name of the innermost object (its value is next), or `None` at its end.
-    // Always inlined: returned through memory, the name was read back whole before the stores
-    // that wrote it had landed, stalling once a member (a tenth of a token without groups).
-    #[allow(clippy::inline_always)] // measured: `#[inline]` alone leaves it a call
-    #[inline(always)]
+    // Always inlined on 64-bit targets: returned through memory, the name was read back whole
+    // before the stores that wrote it had landed, stalling once a member (a tenth of a token
+    // without groups; `#[inline]` alone left it a call). Elsewhere a call: each inlined copy
+    // costs WebAssembly bytes.
+    #[allow(clippy::inline_always)]
+    #[cfg_attr(target_pointer_width = "64", inline(always))]
     pub(crate) fn member(&mut self) -> Result<Option<RawStr<'a>>, JsonError> {
         if !self.next_item(b'}')? {
             return Ok(None);

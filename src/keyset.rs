@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 
 use crate::b64;
 use crate::error::{Capacity, Error, KeyError};
-use crate::json::{RawStr, unescape_pieces};
+use crate::json::{RawStr, unescape_pieces, unescape_to};
 use crate::key::der::{self, Contents};
 use crate::key::{Es256Key, PublicKey, jwk, pem};
 
@@ -48,8 +48,8 @@ impl StoredKid {
     /// The form of a JWK's kid (already checked to unescape).
     fn of_json(kid: RawStr<'_>) -> Self {
         let mut unescaped = [0; INLINE_KID];
-        match kid.unescape_into(&mut unescaped) {
-            Ok(Some(short)) => StoredKid::of(short),
+        match unescape_to(kid.raw, &mut unescaped) {
+            Ok(Some(len)) => StoredKid::of(unescaped.get(..len).unwrap_or_default()),
             _ => {
                 let mut hash = Sha256::new();
                 // Already checked: an error here cannot happen, and would only leave the digest
