@@ -51,11 +51,12 @@ DESCRIPTION = {
     "aws-lc-rs": "aws-lc-rs 1, signature only",
     "floor-p256-0.13": "bare `p256` 0.13 verify (jwt-compact's floor)",
 }
-# Target: parse-only <= this share of the floor (no target for the 0-group token).
-PARSE_TARGET = {"20": 0.03, "200": 0.06}
+# Target: parse-only <= this share of the floor (no target for the 0-group token). 200 groups
+# had a 6 % budget before the goal became 3 % there too.
+PARSE_TARGET = {"20": 0.03, "200": 0.03}
 # Target: full verify <= this × the floor, for the tokens of ordinary size. For 200 groups the
-# parse budget alone is 6 %, so that token is reported against 1 + 6 % instead.
-VERIFY_TARGET = {"0": 1.00, "20": 1.00, "200": 1.06}
+# floor is allowed the parse budget on top: 1 + 3 %.
+VERIFY_TARGET = {"0": 1.00, "20": 1.00, "200": 1.03}
 # Issue 15: the whole token with precomputed tables against ring's bare signature check.
 RING_TARGET = {PRE8: 1.00, PRE10: 0.90}
 
@@ -213,12 +214,12 @@ def main():
 
     v = [c(g, OURS)["over_floor"] for g in GROUPS]
     row("this crate / floor", v, [crit_ratio(g, OURS, FLOOR) for g in GROUPS],
-        "≤ 1.00 (0, 20 groups); ≤ 1.06 (200, floor + the parse budget)",
+        "≤ 1.00 (0, 20 groups); ≤ 1.03 (200, floor + the parse budget)",
         {g: x <= VERIFY_TARGET[g] for g, x in zip(GROUPS, v)})
     if PARSE in tokens["0"]["contenders"]:
         v = [c(g, PARSE)["over_floor"] for g in GROUPS]
         row("parse-only / floor", v, [crit_ratio(g, PARSE, FLOOR) for g in GROUPS],
-            "≤ 3 % (20 groups), ≤ 6 % (200)", {g: v[GROUPS.index(g)] <= t for g, t in PARSE_TARGET.items()}, pct)
+            "≤ 3 % (20 and 200 groups)", {g: v[GROUPS.index(g)] <= t for g, t in PARSE_TARGET.items()}, pct)
     v = [c(g, OURS)["minus_floor_ns"] / c(g, FLOOR)["median_ns"] for g in GROUPS]
     cv = [None if crit_ratio(g, OURS, FLOOR) is None else crit_ratio(g, OURS, FLOOR) - 1 for g in GROUPS]
     row("(this crate − floor) / floor", v, cv, "≈ parse-only", None, pct)
