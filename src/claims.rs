@@ -422,6 +422,25 @@ mod tests {
         assert_eq!(claims.payload(), payload);
     }
 
+    /// A fault inside an escaped string that is read is reported where it stands: before a
+    /// later duplicate or syntax error, after an earlier one.
+    #[test]
+    fn escaped_string_faults_are_reported_in_document_order() {
+        let surrogate = Err(payload_json(JsonError::LoneSurrogate));
+        let cases: [(&str, Result<(), Error>); 4] = [
+            (r#"{"sub":"\ud800","sub":"x"}"#, surrogate),
+            (r#"{"groups":["\ud800"],"iss":"a",}"#, surrogate),
+            (r#"{"sub":"x","sub":"\ud800"}"#, Err(payload_json(JsonError::DuplicateMember))),
+            (r#"{"iss":"a","iss":"b","groups":["\ud800"]}"#, Err(payload_json(JsonError::DuplicateMember))),
+        ];
+        for (payload, want) in cases {
+            let mut buffer = [0u8; 256];
+            buffer[..payload.len()].copy_from_slice(payload.as_bytes());
+            let mut spans = [Span::EMPTY; 8];
+            assert_eq!(read(&mut buffer, payload.len(), &mut spans).map(drop), want, "{payload}");
+        }
+    }
+
     /// The payload's UTF-8 is checked after its JSON is read (one pass with the copies); a
     /// payload that is not UTF-8 is still refused as such, whatever else is wrong with it.
     #[test]
