@@ -204,20 +204,25 @@ pub(crate) fn unescape_in_place(buf: &mut [u8], start: usize, end: usize) -> Res
         let rest = buf.get(read..end).unwrap_or_default();
         let plain = scan::position(rest, |w| scan::has_byte(w, b'\\'), |b| b == b'\\');
         let run_end = read.saturating_add(plain);
-        if write != read {
+        if write != read && plain != 0 {
             buf.copy_within(read..run_end, write);
         }
         (read, write) = (run_end, write.saturating_add(plain));
-        let Some(unit) = buf.get(read..end).and_then(Unit::first) else {
+        // At `end`, or at the backslash that ended the run. The escape is decoded to a `char`,
+        // which comes back in registers (a `Unit` came back through memory and stalled every
+        // escape; a forged kid can be nothing but escapes).
+        let Some(after) = buf.get(read.saturating_add(1)..end) else {
             return Ok(write.saturating_sub(start));
         };
-        let unit = unit?;
-        let to = write.saturating_add(unit.len);
+        let (c, used) = decode_escape(after)?;
+        let mut utf8 = [0; 4];
+        let bytes = c.encode_utf8(&mut utf8).as_bytes();
+        let to = write.saturating_add(bytes.len());
         // At most four bytes: a loop, not a call to memcpy.
-        for (slot, &byte) in buf.get_mut(write..to).ok_or(JsonError::Syntax)?.iter_mut().zip(unit.bytes()) {
+        for (slot, &byte) in buf.get_mut(write..to).ok_or(JsonError::Syntax)?.iter_mut().zip(bytes) {
             *slot = byte;
         }
-        (read, write) = (read.saturating_add(unit.used), to);
+        (read, write) = (read.saturating_add(used).saturating_add(1), to);
     }
 }
 
