@@ -11,7 +11,7 @@ use core::fmt;
 use core::ops::Range;
 
 use crate::error::{Capacity, Claim, Error, JsonError, Part};
-use crate::json::{self, Kind, RawStr, Reader, unescape_to};
+use crate::json::{self, Kind, RawStr, Reader, unescape_checked_to};
 use crate::time::numeric_date;
 use crate::value::{Members, Value};
 
@@ -335,7 +335,7 @@ impl Copies<'_> {
     fn copy(&mut self, raw: &[u8]) -> Result<Span, Error> {
         let start = self.used;
         let out = self.free.get_mut(start..).unwrap_or_default();
-        let len = unescape_to(raw, out).map_err(payload_json)?.ok_or(Error::Capacity(Capacity::Unescaped))?;
+        let len = unescape_checked_to(raw, out).map_err(payload_json)?.ok_or(Error::Capacity(Capacity::Unescaped))?;
         self.used = start.saturating_add(len);
         Span::new(self.payload_len.saturating_add(start), len).map_err(|_| Error::Capacity(Capacity::Unescaped))
     }

@@ -10,7 +10,7 @@
 mod escape;
 mod names;
 
-pub(crate) use escape::{Unescaped, unescape_in_place, unescape_pieces, unescape_to};
+pub(crate) use escape::{unescape_checked_to, unescape_in_place, unescape_pieces, unescape_to};
 pub use names::MAX_MEMBERS;
 pub(crate) use names::{MemberNames, NameKey, keys_of};
 
@@ -88,15 +88,10 @@ pub(crate) struct RawStr<'a> {
     pub(crate) escaped: bool,
 }
 
-impl<'a> RawStr<'a> {
-    /// The unescaped bytes of the string.
-    pub(crate) fn unescaped(&self) -> Unescaped<'a> {
-        Unescaped::new(self.raw)
-    }
-
+impl RawStr<'_> {
     /// Checks that the string unescapes (it holds no lone surrogate).
     pub(crate) fn check_unescapes(&self) -> Result<(), JsonError> {
-        self.unescaped().try_for_each(|b| b.map(drop))
+        unescape_pieces(self.raw, |_| ())
     }
 
     /// The position in `table` of the unescaped string; only strings of up to 8 bytes are
@@ -133,15 +128,8 @@ impl<'a> RawStr<'a> {
 
     /// The unescaped value into `out`, or `None` when it does not fit.
     pub(crate) fn unescape_into<'o>(&self, out: &'o mut [u8]) -> Result<Option<&'o [u8]>, JsonError> {
-        let mut len = 0usize;
-        for b in self.unescaped() {
-            match out.get_mut(len) {
-                Some(slot) => *slot = b?,
-                None => return Ok(None),
-            }
-            len = len.saturating_add(1);
-        }
-        Ok(out.get(..len))
+        let len = unescape_to(self.raw, out)?;
+        Ok(len.and_then(|len| out.get(..len)))
     }
 }
 

@@ -11,7 +11,7 @@
 use core::fmt;
 
 use crate::error::{Capacity, Error, JsonError, Part};
-use crate::json::{Kind, RawStr, Reader, unescape_to};
+use crate::json::{Kind, RawStr, Reader, unescape_checked_to};
 
 /// A JSON string of the token.
 #[derive(Clone, Copy)]
@@ -48,7 +48,7 @@ impl<'b> JsonStr<'b> {
     /// [`Capacity::Scratch`] when `out` is too short; [`JsonError::LoneSurrogate`] for a string
     /// holding a lone UTF-16 surrogate, which has no value as UTF-8.
     pub fn unescape_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o str, Error> {
-        let len = unescape_to(self.raw().as_bytes(), out)
+        let len = unescape_checked_to(self.raw().as_bytes(), out)
             .map_err(|reason| Error::Json { part: Part::Payload, reason })?
             .ok_or(Error::Capacity(Capacity::Scratch))?;
         let value = out.get(..len).unwrap_or_default();

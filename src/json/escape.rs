@@ -81,68 +81,6 @@ fn hex4(digits: Option<&[u8]>) -> Result<u16, JsonError> {
     Ok(u16::from(a) << 12 | u16::from(b) << 8 | u16::from(c) << 4 | u16::from(d))
 }
 
-/// One unit of a string's raw text: a literal byte, or an escape sequence, as UTF-8.
-struct Unit {
-    utf8: [u8; 4],
-    len: usize,
-    /// How many bytes of raw text it took.
-    used: usize,
-}
-
-impl Unit {
-    /// The first unit of `raw`, or `None` when `raw` is empty.
-    fn first(raw: &[u8]) -> Option<Result<Unit, JsonError>> {
-        let (&first, after) = raw.split_first()?;
-        if first != b'\\' {
-            return Some(Ok(Unit { utf8: [first, 0, 0, 0], len: 1, used: 1 }));
-        }
-        Some(decode_escape(after).map(|(c, used)| {
-            let mut utf8 = [0; 4];
-            let len = c.encode_utf8(&mut utf8).len();
-            Unit { utf8, len, used: used.saturating_add(1) }
-        }))
-    }
-
-    fn bytes(&self) -> &[u8] {
-        self.utf8.get(..self.len).unwrap_or_default()
-    }
-}
-
-/// The unescaped bytes (UTF-8) of a string's raw text.
-pub(crate) struct Unescaped<'a> {
-    rest: &'a [u8],
-    pending: [u8; 4],
-    pending_at: usize,
-    pending_len: usize,
-}
-
-impl<'a> Unescaped<'a> {
-    pub(crate) fn new(raw: &'a [u8]) -> Self {
-        Unescaped { rest: raw, pending: [0; 4], pending_at: 0, pending_len: 0 }
-    }
-}
-
-impl Iterator for Unescaped<'_> {
-    type Item = Result<u8, JsonError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.pending_at >= self.pending_len {
-            let unit = match Unit::first(self.rest)? {
-                Ok(unit) => unit,
-                Err(e) => {
-                    self.rest = &[];
-                    return Some(Err(e));
-                }
-            };
-            self.rest = self.rest.get(unit.used..).unwrap_or_default();
-            (self.pending, self.pending_len, self.pending_at) = (unit.utf8, unit.len, 0);
-        }
-        let b = self.pending.get(self.pending_at).copied();
-        self.pending_at = self.pending_at.saturating_add(1);
-        b.map(Ok)
-    }
-}
-
 /// Hands the unescaped string to `out` in pieces: each run of plain text as it stands in `raw`,
 /// each escape sequence as the UTF-8 it stands for. Plain runs are found eight bytes at a time,
 /// so digesting a long name costs about what hashing it costs, not a call per byte.
@@ -154,41 +92,56 @@ pub(crate) fn unescape_pieces(raw: &[u8], mut out: impl FnMut(&[u8])) -> Result<
         if !run.is_empty() {
             out(run);
         }
-        let Some(unit) = Unit::first(escape) else {
+        // `escape` is empty or starts with the backslash that ended the run.
+        let Some(after) = escape.get(1..) else {
             return Ok(());
         };
-        let unit = unit?;
-        out(unit.bytes());
-        rest = escape.get(unit.used..).unwrap_or_default();
+        let (c, used) = decode_escape(after)?;
+        out(c.encode_utf8(&mut [0; 4]).as_bytes());
+        rest = after.get(used..).unwrap_or_default();
     }
 }
 
-/// Unescapes `raw` into the front of `out` and returns the unescaped length, or `None` when
-/// `out` is too small; a malformed escape or lone surrogate anywhere in `raw` is reported rather
-/// than a lack of room.
+/// Unescapes `raw` into the front of `out` and returns the unescaped length, or `None` as soon
+/// as the next character does not fit: what follows is not read, so a malformed escape after
+/// that point goes unreported (see [`unescape_checked_to`]).
 ///
-/// A byte at a time: the strings copied are short (a group name Go escaped), and a call to copy
-/// each piece between escapes cost more than the bytes it moved.
+/// A character at a time: the strings unescaped this way are short (a name compared with a
+/// known one, a group name Go escaped), and a call to copy each piece between escapes cost more
+/// than the bytes it moved.
 pub(crate) fn unescape_to(raw: &[u8], out: &mut [u8]) -> Result<Option<usize>, JsonError> {
-    let (mut read, mut written, mut full) = (0usize, 0usize, false);
-    let mut put = |b: u8, written: &mut usize| match out.get_mut(*written) {
-        Some(slot) if !full => {
-            *slot = b;
-            *written = written.saturating_add(1);
+    let (mut read, mut written) = (0usize, 0usize);
+    while let Some((&first, after)) = raw.get(read..).and_then(<[u8]>::split_first) {
+        if written >= out.len() {
+            return Ok(None);
         }
-        _ => full = true,
-    };
-    while let Some((&b, after)) = raw.get(read..).and_then(<[u8]>::split_first) {
-        if b == b'\\' {
+        let mut utf8 = [first, 0, 0, 0];
+        let (bytes, used) = if first == b'\\' {
             let (c, used) = decode_escape(after)?;
-            c.encode_utf8(&mut [0; 4]).bytes().for_each(|b| put(b, &mut written));
-            read = read.saturating_add(used).saturating_add(1);
+            (c.encode_utf8(&mut utf8).as_bytes(), used.saturating_add(1))
         } else {
-            put(b, &mut written);
-            read = read.saturating_add(1);
+            (utf8.get(..1).unwrap_or_default(), 1)
+        };
+        let end = written.saturating_add(bytes.len());
+        let Some(slots) = out.get_mut(written..end) else {
+            return Ok(None);
+        };
+        // At most four bytes: a loop, not a call to memcpy.
+        for (slot, &byte) in slots.iter_mut().zip(bytes) {
+            *slot = byte;
         }
+        (read, written) = (read.saturating_add(used), end);
     }
-    Ok((!full).then_some(written))
+    Ok(Some(written))
+}
+
+/// [`unescape_to`], except that a malformed escape or lone surrogate anywhere in `raw` is
+/// reported rather than a lack of room.
+pub(crate) fn unescape_checked_to(raw: &[u8], out: &mut [u8]) -> Result<Option<usize>, JsonError> {
+    match unescape_to(raw, out)? {
+        Some(len) => Ok(Some(len)),
+        None => unescape_pieces(raw, |_| ()).map(|()| None),
+    }
 }
 
 /// Unescapes the raw string at `buf[start..end]` in place and returns its unescaped length.
@@ -232,10 +185,6 @@ mod tests {
     extern crate std;
     use std::vec::Vec;
 
-    fn collect(raw: &str) -> Result<Vec<u8>, JsonError> {
-        Unescaped::new(raw.as_bytes()).collect()
-    }
-
     fn in_place(raw: &str) -> Result<Vec<u8>, JsonError> {
         let mut buf = std::format!("xx{raw}yy").into_bytes();
         let end = buf.len() - 2;
@@ -251,18 +200,26 @@ mod tests {
         Ok(out)
     }
 
-    /// `unescape_to` with exactly enough room, checked against every smaller room: `None`, or
-    /// the error when the text has one, which comes first whatever the room.
+    /// `unescape_to` and `unescape_checked_to` with room to spare, checked against every smaller
+    /// room: too little gives `None` (or, from `unescape_checked_to`, the text's error whatever
+    /// the room; from `unescape_to`, an error only if it lies within the room).
     fn to(raw: &str) -> Result<Vec<u8>, JsonError> {
         let mut out = std::vec![0u8; raw.len() + 1];
-        let got = unescape_to(raw.as_bytes(), &mut out);
+        let got = unescape_checked_to(raw.as_bytes(), &mut out);
+        assert_eq!(got, unescape_to(raw.as_bytes(), &mut std::vec![0u8; raw.len() + 1]), "{raw}");
         for room in 0..out.len() {
             let mut short = std::vec![0u8; room];
-            match (&got, unescape_to(raw.as_bytes(), &mut short)) {
+            match (&got, unescape_checked_to(raw.as_bytes(), &mut short)) {
                 (Ok(Some(len)), Ok(Some(got))) => assert!(room >= *len && got == *len && short[..got] == out[..got]),
                 (Ok(Some(len)), Ok(None)) => assert!(room < *len, "{raw} {room}"),
                 (Err(e), Err(again)) => assert_eq!(*e, again, "{raw} {room}"),
                 (want, got) => panic!("{raw} {room}: {want:?} {got:?}"),
+            }
+            let first = unescape_to(raw.as_bytes(), &mut short);
+            match got {
+                Ok(Some(len)) => assert_eq!(first, Ok((room >= len).then_some(len)), "{raw} {room}"),
+                Err(e) => assert!(first == Err(e) || first == Ok(None), "{raw} {room}"),
+                Ok(None) => unreachable!("raw.len() + 1 bytes always suffice"),
             }
         }
         Ok(out[..got?.expect("raw.len() + 1 bytes always suffice")].to_vec())
@@ -284,7 +241,6 @@ mod tests {
             (r#"0123456789abcdef\u0041ghijklmnopqrstuvwxyz\n"#, "0123456789abcdefAghijklmnopqrstuvwxyz\n"),
         ];
         for (raw, want) in cases {
-            assert_eq!(collect(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
             assert_eq!(in_place(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
             assert_eq!(pieces(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
             assert_eq!(to(raw).as_deref(), Ok(want.as_bytes()), "{raw}");
@@ -303,13 +259,15 @@ mod tests {
             (r#"\u12"#, JsonError::Escape),
             ("\\", JsonError::Escape),
         ] {
-            assert_eq!(collect(raw), Err(want), "{raw}");
             assert_eq!(in_place(raw), Err(want), "{raw}");
             assert_eq!(pieces(raw), Err(want), "{raw}");
             assert_eq!(to(raw), Err(want), "{raw}");
             // The error comes first even with no room at all, and after a long plain run.
             let long = std::format!("{}{raw}", "x".repeat(40));
             assert_eq!(to(&long), Err(want), "{long}");
+            // `unescape_to` stops where the room ends: the fault right after it is not read.
+            assert_eq!(unescape_to(long.as_bytes(), &mut [0; 40]), Ok(None), "{long}");
+            assert_eq!(unescape_to(long.as_bytes(), &mut [0; 41]), Err(want), "{long}");
         }
     }
 }
