@@ -29,6 +29,13 @@ const HASHED: u8 = 0xFF;
 /// Where the last byte of a key starts.
 const TAG_SHIFT: u32 = 120;
 
+/// The last byte of a key: a short name's length, or [`HASHED`].
+// `tag` is at most 255 (a short name's length is at most `SHORT`): it fits the byte.
+#[allow(clippy::cast_possible_truncation)]
+const fn tag(tag: usize) -> NameKey {
+    ((tag & 0xFF) as u128) << TAG_SHIFT
+}
+
 /// The member names seen so far in one object.
 pub(crate) struct MemberNames {
     keys: heapless::Vec<NameKey, MAX_MEMBERS>,
@@ -64,7 +71,7 @@ pub(crate) const fn keys_of<const N: usize>(names: [&str; N]) -> [NameKey; N] {
     while i < N {
         let name = names[i].as_bytes();
         let _fits = SHORT - name.len();
-        let mut key = (name.len() as u128) << TAG_SHIFT;
+        let mut key = tag(name.len());
         let mut j = 0;
         while j < name.len() {
             key |= (name[j] as u128) << (8 * j);
@@ -83,7 +90,7 @@ fn name_key(name: RawStr<'_>) -> Result<NameKey, JsonError> {
         unescape_pieces(name.raw, |piece| key.push(piece))?;
     } else if name.raw.len() <= SHORT {
         // Nearly every name: its key without the builder and its hash state.
-        return Ok(bits_of(name.raw) | ((name.raw.len() as u128) << TAG_SHIFT));
+        return Ok(bits_of(name.raw) | tag(name.raw.len()));
     } else {
         key.push(name.raw);
     }
@@ -125,15 +132,15 @@ impl Key {
     }
 
     fn finish(self) -> NameKey {
-        let tag_bits = !(NameKey::MAX >> 8);
         match self.long {
             Some(hash) => {
                 let digest: [u8; 32] = hash.finalize().into();
                 let front = digest.first_chunk::<16>().copied().unwrap_or([0; 16]);
-                (u128::from_le_bytes(front) & !tag_bits) | (u128::from(HASHED) << TAG_SHIFT)
+                // HASHED is 0xFF: OR-ing its tag replaces the digest's 16th byte.
+                u128::from_le_bytes(front) | tag(usize::from(HASHED))
             }
             // At most SHORT, so it fits a byte and differs from HASHED.
-            None => self.short | ((self.len as u128) << TAG_SHIFT),
+            None => self.short | tag(self.len),
         }
     }
 }
