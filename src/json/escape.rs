@@ -112,16 +112,17 @@ pub(crate) fn unescape_pieces(raw: &[u8], mut out: impl FnMut(&[u8])) -> Result<
 pub(crate) fn unescape_to(raw: &[u8], out: &mut [u8]) -> Result<Option<usize>, JsonError> {
     let (mut read, mut written) = (0usize, 0usize);
     while let Some((&first, after)) = raw.get(read..).and_then(<[u8]>::split_first) {
-        if written >= out.len() {
+        let Some(slot) = out.get_mut(written) else {
             return Ok(None);
-        }
-        let mut utf8 = [first, 0, 0, 0];
-        let (bytes, used) = if first == b'\\' {
-            let (c, used) = decode_escape(after)?;
-            (c.encode_utf8(&mut utf8).as_bytes(), used.saturating_add(1))
-        } else {
-            (utf8.get(..1).unwrap_or_default(), 1)
         };
+        if first != b'\\' {
+            *slot = first;
+            (read, written) = (read.saturating_add(1), written.saturating_add(1));
+            continue;
+        }
+        let (c, used) = decode_escape(after)?;
+        let mut utf8 = [0; 4];
+        let bytes = c.encode_utf8(&mut utf8).as_bytes();
         let end = written.saturating_add(bytes.len());
         let Some(slots) = out.get_mut(written..end) else {
             return Ok(None);
@@ -130,7 +131,7 @@ pub(crate) fn unescape_to(raw: &[u8], out: &mut [u8]) -> Result<Option<usize>, J
         for (slot, &byte) in slots.iter_mut().zip(bytes) {
             *slot = byte;
         }
-        (read, written) = (read.saturating_add(used), end);
+        (read, written) = (read.saturating_add(used).saturating_add(1), end);
     }
     Ok(Some(written))
 }
