@@ -2,6 +2,7 @@
 
 use crate::b64;
 use crate::error::Error;
+use crate::header;
 use crate::scan;
 
 /// The three segments of a compact JWS, still base64url-encoded.
@@ -43,6 +44,8 @@ pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, Error> {
 pub(crate) fn split_decoding<'t>(token: &'t [u8], buffer: &mut [u8]) -> Option<(Segments<'t>, usize, usize)> {
     let first = dot(token);
     let (header, rest) = (token.get(..first)?, token.get(first.checked_add(1)?..)?);
+    // A header over the cap is refused by the steps one by one, after the split has had its say.
+    header::check_len(header).ok()?;
     let header_len = b64::decoded_len(header.len())?;
     let (header_out, payload_out) = buffer.split_at_mut_checked(header_len)?;
     // The payload's decoding stops at the first byte that is not a symbol: the second dot, if

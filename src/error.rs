@@ -159,6 +159,9 @@ impl fmt::Debug for UnknownKid {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Capacity {
+    /// The header decodes to more than [`MAX_HEADER`](crate::MAX_HEADER) bytes; checked before
+    /// its JSON is read.
+    Header,
     /// More `groups` (plus array-form `aud`) entries than the buffers hold.
     Groups,
     /// More members in one JSON object than the duplicate check tracks.
@@ -350,6 +353,9 @@ impl fmt::Display for Error {
         match *self {
             Error::TokenTooLarge { len, max } => {
                 write!(f, "token is {len} bytes, larger than the {max}-byte limit")
+            }
+            Error::Capacity(Capacity::Header) => {
+                write!(f, "header is larger than {} bytes (Pomerium's is about 100)", crate::MAX_HEADER)
             }
             Error::Capacity(Capacity::Groups) => f.write_str("more groups than the buffers hold"),
             Error::Capacity(Capacity::Members) => f.write_str("too many members in one JSON object"),

@@ -1,7 +1,25 @@
-//! The JOSE header: `alg` must be `ES256`, `crit` is refused, `kid` and `typ` are checked.
+//! The JOSE header: at most [`MAX_HEADER`] bytes, `alg` must be `ES256`, `crit` is refused,
+//! `kid` and `typ` are checked.
 
-use crate::error::{Error, HeaderParam, JsonError, Part};
+use crate::error::{Capacity, Error, HeaderParam, JsonError, Part};
 use crate::json::{self, Kind, RawStr, unescape_in_place};
+
+/// The longest header accepted, in decoded bytes.
+///
+/// Pomerium's header is about 100 bytes. The header is the only JSON read before the signature
+/// is checked, so bounding it bounds what a forged token can make the verifier parse: past this
+/// cap, the work before the signature is decoding and hashing, whatever the header holds.
+pub const MAX_HEADER: usize = 1024;
+
+/// The longest header segment, in base64url symbols: the encoding of [`MAX_HEADER`] bytes.
+/// Any longer segment would decode to more, so it is refused without being decoded.
+const MAX_HEADER_SEGMENT: usize = (MAX_HEADER / 3) * 4 + [0, 2, 3][MAX_HEADER % 3];
+
+/// Refuses a header segment that decodes to more than [`MAX_HEADER`] bytes
+/// ([`Capacity::Header`]); called on the still-encoded segment, before its JSON is read.
+pub(crate) fn check_len(segment: &[u8]) -> Result<(), Error> {
+    if segment.len() > MAX_HEADER_SEGMENT { Err(Error::Capacity(Capacity::Header)) } else { Ok(()) }
+}
 
 /// What the verifier needs from the header.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +102,18 @@ mod tests {
     use std::vec::Vec;
 
     type Kid<'a> = Result<Option<&'a [u8]>, Error>;
+
+    #[test]
+    fn the_segment_cap_is_the_encoding_of_max_header() {
+        // Exactly the lengths that decode to at most MAX_HEADER bytes pass (a length of 4k + 1
+        // symbols decodes to nothing, so whether it passes does not matter).
+        for len in 0..4 * MAX_HEADER {
+            if let Some(decoded) = crate::b64::decoded_len(len) {
+                assert_eq!(check_len(&std::vec![b'A'; len]).is_ok(), decoded <= MAX_HEADER, "{len}");
+            }
+        }
+        assert_eq!(MAX_HEADER_SEGMENT, 1366);
+    }
 
     fn check(json: &str) -> Result<Option<Vec<u8>>, Error> {
         let mut json = json.as_bytes().to_vec();

@@ -24,6 +24,7 @@ mod verifier;
 
 pub use claims::{Audience, Claims, Strings, StringsIter};
 pub use error::{Capacity, Claim, Error, HeaderParam, JsonError, KeyError, Part, UnknownKid};
+pub use header::MAX_HEADER;
 pub use json::{MAX_DEPTH, MAX_MEMBERS};
 pub use key::{Es256Key, KeyId, PublicKey};
 pub use keyset::KeySet;

@@ -1,4 +1,4 @@
-//! The verification pipeline, in the order docs/SPEC.md fixes: size cap, split, decode, header, key
+//! The verification pipeline, in the order docs/SPEC.md fixes: size cap, split, header cap, decode, header, key
 //! choice, signature over the exact signing input, and only then the claims and their checks.
 
 use sha2::{Digest, Sha256};
@@ -139,6 +139,7 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
             // Something is wrong: the steps one by one say what, in the order of the spec.
             None => {
                 let segments = compact::split(token)?;
+                header::check_len(segments.header)?;
                 let (header, _, payload_len) =
                     decode_pair(segments.header, segments.payload, &mut buffers.decoded, too_large)?;
                 (segments, header.len(), payload_len)

@@ -540,6 +540,46 @@ fn noncanonical(segment: &str) -> String {
     format!("{}{bumped}", &segment[..segment.len() - 1])
 }
 
+/// The usual header, padded with an ignored member to exactly `len` bytes.
+fn header_of_len(len: usize) -> String {
+    let usual = header(1);
+    let filler = len - usual.len() - r#","x":"""#.len();
+    let padded = format!(r#"{},"x":"{}"}}"#, &usual[..usual.len() - 1], "x".repeat(filler));
+    assert_eq!(padded.len(), len);
+    padded
+}
+
+#[test]
+fn a_header_over_1_kib_is_refused_before_its_json_is_read() {
+    let capped = Err(Error::Capacity(Capacity::Header));
+    assert_eq!(pomerium_jwt::MAX_HEADER, 1024);
+    assert_eq!(verify(&signed_header(&header_of_len(1024))), Ok(()));
+    assert_eq!(verify(&signed_header(&header_of_len(1025))), capped);
+    assert_eq!(verify(&signed_header(&header_of_len(8 * 1024))), capped);
+
+    // Not read: what would otherwise be a JSON fault, a wrong alg or a crit is not reported.
+    let tail = " ".repeat(1010);
+    assert_eq!(verify(&signed_header(&format!(r#"{{"alg":"ES256"}}x{tail}"#))), capped);
+    assert_eq!(verify(&signed_header(&format!(r#"{{"alg":"RS256"}}{tail}"#))), capped);
+    assert_eq!(verify(&signed_header(&format!(r#"{{"alg":"ES256","crit":[]}}{tail}"#))), capped);
+    // At the limit, the header is read as usual.
+    let at_limit = |json: &str| signed_header(&format!("{json}{}", " ".repeat(1024 - json.len())));
+    assert_eq!(verify(&at_limit(r#"{"alg":"RS256"}"#)), Err(Error::UnsupportedAlgorithm));
+    assert_eq!(
+        verify(&at_limit(r#"{"alg":"ES256"}x"#)),
+        Err(Error::Json { part: Part::Header, reason: JsonError::TrailingBytes })
+    );
+
+    // The cap comes after the split and before any decoding: a long header segment that is not
+    // base64url is a capacity error too, while a token that is not three segments stays one.
+    let long = signed_header(&header_of_len(1025));
+    let (head, rest) = long.split_once('.').unwrap();
+    assert_eq!(verify(&format!("{}!.{rest}", &head[..head.len() - 1])), capped);
+    assert_eq!(verify(&format!("{head}.{rest}.x")), Err(Error::Segments));
+    let (payload, signature) = rest.split_once('.').unwrap();
+    assert_eq!(verify(&format!("{head}.{payload}=.{signature}")), capped);
+}
+
 #[test]
 fn capacities_are_errors_never_truncation() {
     let keys = keyset(1);

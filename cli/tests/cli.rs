@@ -410,6 +410,22 @@ fn oversized_input_is_refused_without_reading_it_all() {
 }
 
 #[test]
+fn a_header_over_1_kib_is_refused_by_name() {
+    let key = data("python/key1.jwks.json").display().to_string();
+    let args = ["verify", "--key", &key, "--audience", "app.example.com", "--now", "1700000100"];
+    let case = |name: &str| {
+        let case = manifest("tokens.json").into_iter().find(|c| c["name"] == name).unwrap();
+        case["token"].as_str().unwrap().to_owned()
+    };
+    let out = run(&args, Some(case("header_1024_bytes").as_bytes()));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    for name in ["header_1025_bytes", "header_1025_rs256_not_read", "header_8k"] {
+        let err = assert_rejected(&run(&args, Some(case(name).as_bytes())), name);
+        assert!(err.contains("header is larger than 1024 bytes"), "{name}: {err}");
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let token = typical()["token"].as_str().unwrap().to_owned();
     let key = data("python/key1.jwks.json").display().to_string();

@@ -47,6 +47,7 @@ U64MAX = 2**64 - 1
 AUD = "app.example.com"
 IAT, EXP, NOW = 1700000000, 1700000300, 1700000100
 LEEWAY_DEFAULT = 60
+MAX_HEADER = 1024  # SPEC §2: a header that decodes to more is refused before its JSON is read
 DOCS_KID = "e05015c36b1fccdee6ec1c45a4988acafcc1118c5d01e1120ee5be64ba176d22"
 
 
@@ -338,6 +339,8 @@ def ref_verify(token: str, keys: list, audience: str, issuer, now: int, leeway):
     parts = token.split(".")
     if len(parts) != 3 or any(p == "" for p in parts):
         raise Reject("malformed", "not three non-empty segments")
+    if len(parts[0]) * 3 // 4 > MAX_HEADER:  # the length it would decode to, if it decodes at all
+        raise Reject("too_large", "header over 1 KiB")
     hb, pb, sig = (strict_b64(p) for p in parts)
     if len(sig) != 64:
         raise Reject("malformed", "signature not 64 bytes")
@@ -925,6 +928,24 @@ ok("header_unknown_members_ignored",
       '"typ":"JWT","x5c":["%s"],"x5u":"https://evil.example.com/cert.pem","x-custom":{"a":[1,2,{"b":null}]}}'
       % (JWK3, KID1, base64.b64encode((HERE / "openssl/ec_public.der").read_bytes()).decode())),
    "jku, x5u, jwk (another key), x5c, cty and custom members present: ignored, never followed")
+def padded_header(size, alg='"ES256"', tail=""):
+    """The usual header with an ignored member "x" that makes it exactly `size` bytes."""
+    head = '{"alg":%s,"kid":"%s","typ":"JWT","x":"' % (alg, KID1)
+    fill = size - len(head) - len('"}') - len(tail)
+    out = head + "x" * fill + '"}' + tail
+    check(len(out) == size, f"padded header is {len(out)} bytes, not {size}")
+    return out
+
+
+ok("header_1024_bytes", mk(padded_header(1024)), "a header of exactly 1 KiB, the cap: read as usual")
+rej("header_1025_bytes", mk(padded_header(1025)), "too_large", "a header one byte over 1 KiB: refused unread")
+rej("header_1025_rs256_not_read", mk(padded_header(1025, '"RS256"')), "too_large",
+    "over the cap, the header is not read: its wrong alg is not what is reported")
+rej("header_1025_trailing_bytes_not_read", mk(padded_header(1025, tail="x")), "too_large",
+    "over the cap, the header is not read: its trailing byte is not what is reported")
+rej("header_1024_rs256_read", mk(padded_header(1024, '"RS256"')), "unsupported_alg",
+    "at the cap, the header is read: its wrong alg is reported")
+rej("header_8k", mk(padded_header(8 * 1024)), "too_large", "an 8 KiB header: refused before it is decoded")
 ok("kid_escaped_matches", mk('{"alg":"ES256","kid":"\\u%04x%s","typ":"JWT"}' % (ord(KID1[0]), KID1[1:])),
    "kid with its first character written as \\u00XX matches after unescaping")
 ok("header_whitespace", mk('{ "alg" : "ES256" ,\n "kid" :\t"%s" ,\r\n"typ":"JWT" }\n' % KID1),

@@ -85,6 +85,24 @@ async fn missing_invalid_and_repeated_assertions_are_401_with_an_empty_body() {
     assert_eq!(status(addr, &valid).await, StatusCode::OK);
 }
 
+/// The usual header with an ignored member that makes its JSON exactly `len` bytes.
+fn header_of_len(len: usize) -> Value {
+    let mut header = json!({"alg": "ES256", "kid": kid(OLD), "typ": "JWT", "x": ""});
+    let filler = len - header.to_string().len();
+    header["x"] = json!("x".repeat(filler));
+    assert_eq!(header.to_string().len(), len);
+    header
+}
+
+#[tokio::test]
+async fn a_header_over_1_kib_is_refused_like_in_the_library() {
+    let (addr, calls) = start(layer()).await;
+    assert_eq!(status(addr, &sign_with_header(OLD, &header_of_len(1024), &claims())).await, StatusCode::OK);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(status(addr, &sign_with_header(OLD, &header_of_len(1025), &claims())).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "a refused request reaches nothing");
+}
+
 #[tokio::test]
 async fn authorization_bearer_and_custom_headers() {
     let valid = token(OLD);
