@@ -270,11 +270,19 @@ pub fn verify_check(data: &[u8]) {
             assert!(keys.keys().any(|k| k.verify_es256(input, &signature).is_ok()), "no key verifies it");
             let header = input.split(|&b| b == b'.').next().unwrap();
             let header = Base64UrlUnpadded::decode_vec(std::str::from_utf8(header).unwrap()).unwrap();
+            assert!(header.len() <= pomerium_jwt::MAX_HEADER, "accepted a {}-byte header", header.len());
             if let Json::Object(map) = Json::read(&header) {
                 assert_eq!(str_member(&map, "alg"), Some("ES256"));
             }
         }
-        Err(e) => format_error(&e),
+        Err(e) => {
+            format_error(&e);
+            // Over the cap, the header's JSON is never read: no header-stage error can come.
+            let header = data.split(|&b| b == b'.').next().unwrap_or_default();
+            if header.len() > 1366 {
+                assert!(!is_header_stage(&e), "a {}-symbol header was read: {e:?}", header.len());
+            }
+        }
     }
 }
 
@@ -318,6 +326,8 @@ pub fn header_json_check(data: &[u8]) {
     let mut buffers = Box::new(TokenBuffers::new());
     let result = library(|| verifier.verify(&token, UnixTime::from_secs(NOW), &mut buffers).map(|c| c.exp));
     let json = Json::read(data);
+    // SPEC §2: a header over 1 KiB is refused before its JSON is read, whatever it holds.
+    let over_cap = data.len() > pomerium_jwt::MAX_HEADER;
     // What SPEC §2-3 decide for a header serde_json reads as an acceptable object.
     let spec_ok = match &json {
         Json::Object(map) => Some(
@@ -332,11 +342,16 @@ pub fn header_json_check(data: &[u8]) {
     match result {
         Ok(exp) => {
             assert_eq!(exp, 1_700_000_300);
+            assert!(!over_cap, "accepted a {}-byte header", data.len());
             assert_ne!(spec_ok, Some(false), "accepted a header SPEC refuses: {:?}", String::from_utf8_lossy(data));
         }
         Err(e) => {
             format_error(&e);
             let fits = token.len() <= 16384;
+            if fits && over_cap {
+                assert_eq!(e, Error::Capacity(Capacity::Header), "a {}-byte header", data.len());
+                return;
+            }
             // The key under kid "other" did not sign: the one way to a bad signature here.
             let other_kid = match &json {
                 Json::Object(map) => str_member(map, "kid") == Some("other"),
