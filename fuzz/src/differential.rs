@@ -91,6 +91,7 @@ fn note_for(e: &Error) -> Option<&'static str> {
         Error::Json { reason: JsonError::TooDeep, .. } => "nesting deeper than MAX_DEPTH",
         Error::Capacity(Capacity::Members) => "more than MAX_MEMBERS members",
         Error::Capacity(Capacity::Groups) => "more array entries than the buffers hold",
+        Error::Capacity(Capacity::Header) => "header larger than 1 KiB",
         Error::TokenTooLarge { .. } => "token larger than the buffers",
         Error::CriticalHeader => "crit",
         Error::BadHeader(HeaderParam::Typ) => "typ other than JWT",

@@ -534,7 +534,12 @@ impl Case {
     /// Renders the token, signed by `sign`, and computes SPEC's verdict for `config`.
     pub fn build(&self, config: &Config, sign: impl Fn(&[u8], &[u8]) -> String) -> Built {
         let mut notes = Notes::default();
-        let (header_json, header_broken, kid) = self.header(&mut notes);
+        let (header_json, mut header_broken, kid) = self.header(&mut notes);
+        // SPEC §2: a header over 1 KiB is refused before its JSON is read, so that is all it breaks.
+        if header_json.len() > pomerium_jwt::MAX_HEADER {
+            notes.ours_stricter.push("header larger than 1 KiB");
+            header_broken = vec![Error::Capacity(Capacity::Header)];
+        }
         let (claims_json, claims_broken) = self.claims(config, &mut notes);
         let mut token = sign(header_json.as_bytes(), claims_json.as_bytes());
         if self.high_s {
