@@ -7,6 +7,9 @@
 mod b64;
 mod claims;
 mod compact;
+// Doctests that must fail to compile (a dropped builder result); not part of the API.
+#[cfg(doctest)]
+mod compile_fail;
 pub mod dangerous;
 mod ecdsa;
 mod error;
