@@ -125,6 +125,7 @@ impl<'b> Claims<'b> {
     /// [`Error::Deserialize`] when the payload does not fit `T` (a missing field, a wrong type,
     /// an escaped string into `&str`, a string longer than `scratch`).
     #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn deserialize<T: serde::Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
         serde_json_core::from_str_escaped(self.payload, scratch).map(|(value, _)| value).map_err(|_| Error::Deserialize)
     }
