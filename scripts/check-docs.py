@@ -167,7 +167,7 @@ def check_crate_pages():
                 if not m:
                     continue
                 j = i + 1
-                while j < len(lines) and lines[j].strip().startswith("#["):
+                while j < len(lines) and (lines[j].strip().startswith(("#[", "///")) or not lines[j].strip()):
                     j += 1
                 attrs = "\n".join(lines[i:j])
                 if j < len(lines) and re.match(r"\s*pub\b", lines[j]) and f'doc(cfg(feature = "{m.group(1)}"))' not in attrs:
@@ -232,7 +232,7 @@ def check_changelog():
         if f"v{version}" not in tags and version not in tags:
             fail(f"CHANGELOG.md: version [{version}] has no git tag: it was not released")
     for target in re.findall(r"^\[[^\]]+\]: (\S+)$", text, re.M):
-        m = re.search(r"/(?:compare/([^.]+)\.\.\.|releases/tag/|tree/)([^/]+)$", target)
+        m = re.search(r"/compare/(.+?)\.\.\.([^/]+)$|/releases/tag/([^/]+)$|/tree/([^/]+)$", target)
         if m:
             for ref in filter(None, m.groups()):
                 if ref not in tags and ref not in ("HEAD", "main"):
