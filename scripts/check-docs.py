@@ -16,6 +16,8 @@ What no test can show, checked here:
   README.md's item links ([`KeySet`], ...) are defined twice, for GitHub (a source file that
   exists) and, in src/lib.rs before the README, as intra-doc links (rustdoc -D warnings then
   checks that each names a public item), with the same names;
+- no private names: a Rust name in backticks on a crate page is public in that crate (or is
+  another crate's, listed in EXTERNAL);
 - install lines that work today: README.md says `cargo install --path cli` and the crates.io
   line, and cli/ builds the binary it names; the README names the test command CI runs and the
   cold time it took;
@@ -204,6 +206,43 @@ def check_crate_pages():
             fail(f"src/lib.rs: [{name}] is defined for a README link that no longer exists")
 
 
+# Names of other crates and of the language that the crate pages mention, with whose they are.
+EXTERNAL = {
+    "Box", "Copy", "Option", "WebAssembly",
+    "VerifyingKey::verify",  # p256
+    "Decoder::new_detect_wrap",  # pem-rfc7468
+    "heapless::String",
+    "ClientConfig",  # rustls
+    "FromRequestParts", "OptionalFromRequestParts",  # axum
+    "Identity",  # pomerium-jwt-tower, named by the library's README
+}
+
+
+def public_names(lib_rs):
+    """What a crate's lib.rs makes public: `pub use` names and `pub mod` modules."""
+    text = read(lib_rs)
+    names = set(re.findall(r"^pub mod (\w+);", text, re.M))
+    for group in re.findall(r"^pub use [\w:]+::(?:\{([^}]*)\}|(\w+));", text, re.M):
+        names.update(n.strip() for n in (group[0] or group[1]).split(",") if n.strip())
+    return names
+
+
+def check_no_private_names():
+    """Every Rust name in backticks on a crate page is public API, or another crate's."""
+    variants = set(re.findall(r"^    ([A-Z]\w*)\b", read("src/error.rs"), re.M))
+    pages = (("README.md", "src/lib.rs", variants), ("tower/README.md", "tower/src/lib.rs", set()))
+    for readme, lib_rs, extra in pages:
+        public = public_names(lib_rs) | extra
+        text = re.sub(r"```.*?```", "", read(readme), flags=re.S)
+        for m in re.finditer(r"`([A-Za-z_]\w*(?:::\w+)*)(?:<[^`]*>)?(?:\([^`]*\))?`", text):
+            name = m.group(1)
+            if not (re.match(r"[A-Z][a-z]", name) or "::" in name) or name in EXTERNAL:
+                continue
+            if name.split("::")[0] not in public:
+                fail(f"{readme}: `{name}` is not a public item of the crate ({lib_rs}); a crate page "
+                     "names only what its readers can use (or add another crate's name to EXTERNAL)")
+
+
 def check_install_and_tests():
     readme = read("README.md")
     for line in ("cargo install --path cli", "cargo install pomerium-jwt-cli", "cargo test --workspace --all-features"):
@@ -242,6 +281,7 @@ def check_changelog():
 check_printed_figures()
 check_figures_named()
 check_crate_pages()
+check_no_private_names()
 check_install_and_tests()
 check_changelog()
 for message in failures:
