@@ -36,7 +36,7 @@ import tomllib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WASM = "embed/wasm/target/wasm32-unknown-unknown/release/pomerium_jwt_wasm.wasm"
 # READMEs whose measured figures must name their command and commit.
-FIGURE_FILES = ["README.md", "embed/README.md", "footprint/README.md"]
+FIGURE_FILES = ["README.md", "embed/README.md", "embed/hosts/README.md", "footprint/README.md"]
 # A measured figure: a time, a rate, an instruction count (not a capacity, which the code fixes).
 MEASURED = re.compile(
     r"\d[\d,.]*\s*(?:µs|us\b|ms\b|s\b(?! of)|min\b)|requests/s|\d[\d,.]*\s*M? instructions")
