@@ -46,3 +46,18 @@ pub struct DroppedIssuer;
 /// verifier.with_leeway(0);
 /// ```
 pub struct DroppedLeeway;
+
+/// The README says why `let mut keys: KeySet = KeySet::new();` carries its annotation: without
+/// one, the capacity cannot be inferred (a type's default generic arguments apply where the
+/// type is named, not to a call's inferred ones).
+///
+/// ```compile_fail,E0282
+/// let keys = pomerium_jwt::KeySet::new();
+/// assert!(keys.is_empty());
+/// ```
+///
+/// ```
+/// let keys: pomerium_jwt::KeySet = pomerium_jwt::KeySet::new();
+/// assert!(keys.is_empty());
+/// ```
+pub struct KeySetNeedsItsType;
