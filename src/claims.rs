@@ -80,6 +80,7 @@ pub struct Claims<'b> {
 impl<'b> Claims<'b> {
     /// The payload JSON exactly as signed: the decoded payload, byte for byte (escapes and white
     /// space as the issuer wrote them), for a JSON library of your choice.
+    #[must_use]
     pub fn payload(&self) -> &'b str {
         self.payload
     }
@@ -95,11 +96,13 @@ impl<'b> Claims<'b> {
     /// }
     /// # }
     /// ```
+    #[must_use]
     pub fn get(&self, name: &str) -> Option<Value<'b>> {
         self.members().find(|(n, _)| n.eq_str(name)).map(|(_, value)| value)
     }
 
     /// Every claim of the token, in token order, with its value.
+    #[must_use]
     pub fn members(&self) -> Members<'b> {
         Members::new(self.payload)
     }
@@ -122,6 +125,7 @@ impl<'b> Claims<'b> {
     /// [`Error::Deserialize`] when the payload does not fit `T` (a missing field, a wrong type,
     /// an escaped string into `&str`, a string longer than `scratch`).
     #[cfg(feature = "serde")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
     pub fn deserialize<T: serde::Deserialize<'b>>(&self, scratch: &mut [u8]) -> Result<T, Error> {
         serde_json_core::from_str_escaped(self.payload, scratch).map(|(value, _)| value).map_err(|_| Error::Deserialize)
     }
@@ -138,6 +142,7 @@ pub enum Audience<'b> {
 
 impl Audience<'_> {
     /// Whether the audience is, or contains, `aud`.
+    #[must_use]
     pub fn contains(&self, aud: &str) -> bool {
         match self {
             Audience::One(one) => *one == aud,
@@ -155,26 +160,31 @@ pub struct Strings<'b> {
 
 impl<'b> Strings<'b> {
     /// How many strings there are.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.spans.len()
     }
 
     /// Whether there are none.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
 
     /// The string at `index`.
+    #[must_use]
     pub fn get(&self, index: usize) -> Option<&'b str> {
         self.spans.get(index).and_then(|span| self.at(*span))
     }
 
     /// Whether one of the strings equals `value`.
+    #[must_use]
     pub fn contains(&self, value: &str) -> bool {
         self.iter().any(|s| s == value)
     }
 
     /// The strings, in order.
+    #[must_use]
     pub fn iter(&self) -> StringsIter<'b> {
         StringsIter { text: self.text, spans: self.spans.iter() }
     }

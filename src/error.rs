@@ -109,6 +109,7 @@ impl UnknownKid {
     pub const KEPT: usize = 64;
 
     /// Keeps the first [`UnknownKid::KEPT`] bytes of `kid`, and its length.
+    #[must_use]
     pub fn new(kid: &[u8]) -> Self {
         let mut bytes = [0; Self::KEPT];
         let kept = kid.get(..Self::KEPT).unwrap_or(kid);
@@ -119,26 +120,31 @@ impl UnknownKid {
     }
 
     /// The kid's bytes, or its first [`UnknownKid::KEPT`] bytes when it is longer.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         self.bytes.get(..self.len.min(Self::KEPT)).unwrap_or_default()
     }
 
     /// The kid's full length in bytes.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the kid is the empty string.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Whether [`UnknownKid::as_bytes`] is the whole kid.
+    #[must_use]
     pub fn is_complete(&self) -> bool {
         self.len <= Self::KEPT
     }
 
     /// Whether the kid is exactly `kid`.
+    #[must_use]
     pub fn is(&self, kid: &str) -> bool {
         self.is_complete() && self.as_bytes() == kid.as_bytes()
     }
@@ -279,6 +285,7 @@ pub enum KeyError {
 
 impl Claim {
     /// The claim's JSON member name.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Claim::Iss => "iss",

@@ -70,6 +70,7 @@ impl PublicKey {
     }
 
     /// The key's RFC 7638 JWK thumbprint (SHA-256).
+    #[must_use]
     pub fn thumbprint(&self) -> [u8; 32] {
         let (x_bytes, y_bytes) = self.point.to_bytes();
         let (mut x, mut y) = ([0u8; 43], [0u8; 43]);
@@ -85,6 +86,7 @@ impl PublicKey {
     }
 
     /// The key id Pomerium gives this key in its JWKS and token headers.
+    #[must_use]
     pub fn pomerium_kid(&self) -> KeyId {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut kid = KeyId::new();
@@ -99,6 +101,7 @@ impl PublicKey {
     }
 
     /// The uncompressed SEC1 encoding, `04 || x || y`.
+    #[must_use]
     pub fn to_sec1_uncompressed(&self) -> [u8; 65] {
         let (x, y) = self.point.to_bytes();
         let mut out = [4u8; 65];

@@ -127,16 +127,19 @@ impl<const N: usize, K: Es256Key> Default for KeySet<N, K> {
 
 impl<const N: usize, K: Es256Key> KeySet<N, K> {
     /// An empty key set.
+    #[must_use]
     pub const fn new() -> Self {
         KeySet { entries: heapless::Vec::new() }
     }
 
     /// How many keys the set holds.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether the set holds no key.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -41,6 +41,7 @@ pub enum Window {
 
 impl Window {
     /// Bits per window.
+    #[must_use]
     pub const fn bits(self) -> usize {
         match self {
             Window::W4 => 4,
@@ -51,6 +52,7 @@ impl Window {
     }
 
     /// Windows per table: enough for 256-bit scalars plus the carry of signed digits.
+    #[must_use]
     pub const fn windows(self) -> usize {
         match self {
             Window::W4 => 65,
@@ -61,6 +63,7 @@ impl Window {
     }
 
     /// Points per window: the multiples 1 to 2^(w-1) (signed digits supply the negatives).
+    #[must_use]
     pub const fn points_per_window(self) -> usize {
         match self {
             Window::W4 => 8,
@@ -71,6 +74,7 @@ impl Window {
     }
 
     /// How many [`TableEntry`] values a table of this window needs.
+    #[must_use]
     pub const fn entries(self) -> usize {
         match self {
             Window::W4 => 65 * 8,
@@ -135,6 +139,7 @@ impl<'t> BaseTable<'t> {
     }
 
     /// The window the table was built with.
+    #[must_use]
     pub fn window(&self) -> Window {
         self.window
     }
@@ -220,6 +225,7 @@ impl<const N: usize> Default for TableStorage<N> {
 
 impl<const N: usize> TableStorage<N> {
     /// Empty storage.
+    #[must_use]
     pub const fn new() -> Self {
         TableStorage { built: false, window: Window::W4, base: Affine::PLACEHOLDER, entries: [TableEntry::EMPTY; N] }
     }
@@ -241,11 +247,13 @@ impl<const N: usize> TableStorage<N> {
     }
 
     /// Whether this holds the table of `key` (in any window).
+    #[must_use]
     pub fn holds(&self, key: &PublicKey) -> bool {
         self.built && key.point() == self.base
     }
 
     /// The table built last, if any.
+    #[must_use]
     pub fn table(&self) -> Option<BaseTable<'_>> {
         let entries = self.entries.get(..self.window.entries()).filter(|_| self.built)?;
         Some(BaseTable { window: self.window, base: self.base, entries })
@@ -285,6 +293,7 @@ impl<'t> PrecomputedKey<'t> {
     }
 
     /// The public key.
+    #[must_use]
     pub fn public_key(&self) -> &PublicKey {
         &self.key
     }

@@ -9,11 +9,13 @@ pub struct UnixTime(u64);
 
 impl UnixTime {
     /// The time `secs` seconds after the Unix epoch.
+    #[must_use]
     pub const fn from_secs(secs: u64) -> Self {
         UnixTime(secs)
     }
 
     /// Seconds since the Unix epoch.
+    #[must_use]
     pub const fn as_secs(self) -> u64 {
         self.0
     }

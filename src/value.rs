@@ -23,21 +23,25 @@ pub struct JsonStr<'b> {
 
 impl<'b> JsonStr<'b> {
     /// The string as it is written in the token, with its quotes (escapes not decoded).
+    #[must_use]
     pub fn json(&self) -> &'b str {
         self.json
     }
 
     /// The text between the quotes, as it is written in the token (escapes not decoded).
+    #[must_use]
     pub fn raw(&self) -> &'b str {
         self.json.get(1..self.json.len().saturating_sub(1)).unwrap_or_default()
     }
 
     /// The value, when the string holds no escape sequence: then it is its own text.
+    #[must_use]
     pub fn as_str(&self) -> Option<&'b str> {
         (!self.escaped).then(|| self.raw())
     }
 
     /// Whether the text holds escape sequences (so [`JsonStr::as_str`] is `None`).
+    #[must_use]
     pub fn has_escapes(&self) -> bool {
         self.escaped
     }
@@ -57,6 +61,7 @@ impl<'b> JsonStr<'b> {
 
     /// Whether the value equals `other`, compared unescaped (`"a\u0026b"` equals `"a&b"`); never
     /// for a string with a lone surrogate.
+    #[must_use]
     pub fn eq_str(&self, other: &str) -> bool {
         RawStr { raw: self.raw().as_bytes(), start: 0, escaped: self.escaped }.eq_str(other)
     }
@@ -90,21 +95,25 @@ pub struct JsonStrs<'b> {
 
 impl<'b> JsonStrs<'b> {
     /// The array as it is written in the token.
+    #[must_use]
     pub fn json(&self) -> &'b str {
         self.json
     }
 
     /// How many strings it holds.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether it is empty.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The strings, in order.
+    #[must_use]
     pub fn iter(&self) -> JsonStrsIter<'b> {
         let mut reader = Reader::from_text(self.json);
         let open = reader.array().is_ok();
@@ -169,6 +178,7 @@ pub enum Value<'b> {
 
 impl<'b> Value<'b> {
     /// The value as it is written in the token: valid JSON text.
+    #[must_use]
     pub fn json(&self) -> &'b str {
         match self {
             Value::Null => "null",
@@ -182,6 +192,7 @@ impl<'b> Value<'b> {
 
     /// A string's value when it holds no escape; `None` for an escaped string (use
     /// [`JsonStr::unescape_into`]) or another type.
+    #[must_use]
     pub fn as_str(&self) -> Option<&'b str> {
         match self {
             Value::String(s) => s.as_str(),

@@ -37,6 +37,7 @@ pub struct Buffers<const TOKEN: usize = 8192, const GROUPS: usize = 128> {
 
 impl<const TOKEN: usize, const GROUPS: usize> Buffers<TOKEN, GROUPS> {
     /// Zeroed buffers.
+    #[must_use]
     pub const fn new() -> Self {
         const {
             assert!(TOKEN >= 512, "a TOKEN capacity under 512 bytes cannot hold a Pomerium token");
@@ -69,17 +70,20 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
     /// [`Error::EmptyAudience`]). The issuer defaults to what Pomerium writes for that
     /// audience (the audience itself, `https://<audience>/`, or `pomerium-proxy`); the leeway to
     /// [`DEFAULT_LEEWAY`].
+    #[must_use]
     pub const fn new(keys: &'a KeySet<KEYS, K>, audience: &'a str) -> Self {
         Verifier { keys, policy: Policy { audience, issuer: None, leeway: DEFAULT_LEEWAY } }
     }
 
     /// Requires `iss` to equal `issuer` exactly.
+    #[must_use = "with_issuer returns a new Verifier; the one it is called on is a copy and keeps the default issuer"]
     pub const fn with_issuer(mut self, issuer: &'a str) -> Self {
         self.policy.issuer = Some(issuer);
         self
     }
 
     /// Allows `seconds` of clock skew in the `exp`, `nbf` and `iat` checks (0 is allowed).
+    #[must_use = "with_leeway returns a new Verifier; the one it is called on is a copy and keeps its leeway"]
     pub const fn with_leeway(mut self, seconds: u64) -> Self {
         self.policy.leeway = seconds;
         self

@@ -66,6 +66,7 @@ impl Identity {
     }
 
     /// Whether `groups` contains `group`.
+    #[must_use]
     pub fn in_group(&self, group: &str) -> bool {
         self.groups.iter().any(|g| g == group)
     }
@@ -74,6 +75,7 @@ impl Identity {
     ///
     /// `None` only for the rare payload that the verifier accepts but `serde_json` does not read
     /// (a number beyond `f64`, a lone surrogate in a claim the verifier skips).
+    #[must_use]
     pub fn claims(&self) -> Option<Map<String, Value>> {
         match serde_json::from_str(&self.payload).ok()? {
             Value::Object(map) => Some(map),
@@ -82,11 +84,13 @@ impl Identity {
     }
 
     /// The verified token's payload JSON exactly as signed, for a JSON library of your choice.
+    #[must_use]
     pub fn payload(&self) -> &str {
         &self.payload
     }
 
     /// One claim of the verified token by name, custom claims included; `None` when absent.
+    #[must_use]
     pub fn claim(&self, name: &str) -> Option<Value> {
         self.claims()?.remove(name)
     }

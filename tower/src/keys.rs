@@ -50,6 +50,7 @@ impl Default for Tables {
 
 impl Tables {
     /// Bytes the tables of `keys` keys take, the shared table of `G` included.
+    #[must_use]
     pub fn memory(self, keys: usize) -> usize {
         let entry = size_of::<TableEntry>();
         match self {
@@ -257,11 +258,13 @@ impl Keys {
     }
 
     /// How many keys are in use now (0 while a remote JWKS started without keys has none yet).
+    #[must_use]
     pub fn len(&self) -> usize {
         self.state.load().map_or(0, |b| b.len())
     }
 
     /// Whether no key is in use yet.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -219,6 +219,7 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// A client with these limits.
+    #[must_use]
     pub fn new(
         tls: Arc<rustls::ClientConfig>,
         connect_timeout: Duration,
