@@ -139,6 +139,13 @@ expectStatus('alg none, with a signature', m.verify(`${none}.${p}.${sig}`, typic
 expectStatus('malformed: not a JWT', m.verify('not-a-jwt', typical.now), S.segments);
 expectStatus('malformed: padded base64', m.verify(`${h}=.${p}.${sig}`, typical.now), S.base64);
 expectStatus('malformed: empty', m.verify('', typical.now), S.segments);
+// A header over 1 KiB is refused unread, with the library's capacity error that names it.
+for (const [name, want] of [['header_1024_bytes', S.ok], ['header_1025_bytes', S.capacity], ['header_8k', S.capacity]]) {
+  const c = cases.find((x) => x.name === name);
+  const got = m.verify(c.token, c.now);
+  expectStatus(name, got, want);
+  if (want === S.capacity) check(`${name} names the header`, got.text.includes('header is larger than 1024 bytes'), got.text);
+}
 const tooLong = m.result(m.x.verify(m.x.input_capacity() + 1, 0n));
 expectStatus('a length over input_capacity', tooLong, S.too_long);
 
