@@ -23,6 +23,10 @@ pub struct Unverified<'b> {
 /// Splits and decodes `token` into `buffer` (as long as the token suffices) and checks that the
 /// header and payload are well-formed JSON objects, without verifying anything.
 ///
+/// The verifier's cap on the header ([`MAX_HEADER`](crate::MAX_HEADER)) does not apply here: a
+/// debugging tool should show the header that [`Verifier::verify`](crate::Verifier::verify)
+/// refused as [`Capacity::Header`](crate::Capacity::Header).
+///
 /// # Errors
 /// [`Error::Segments`], [`Error::Base64`] or [`Error::Json`] when the token is not well-formed,
 /// [`Error::TokenTooLarge`] when `buffer` is too small.
