@@ -14,4 +14,6 @@
 mod common;
 mod example;
 mod layer;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod remote;
