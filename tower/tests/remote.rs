@@ -454,3 +454,52 @@ async fn a_jwks_with_more_keys_than_max_keys_is_refused_whole() {
     let error = pomerium_jwt_tower::Keys::from_bytes(jwks(&seeds).as_bytes()).unwrap_err();
     assert!(matches!(error, LoadError::TooManyKeys { .. }), "{error}");
 }
+
+/// One deadline for name lookup, TCP and TLS: a handshake that stalls after a slow TCP connect
+/// gets what is left of `connect_timeout`, not a fresh one. The TCP connect is slowed the way a
+/// busy server slows it: the listener's accept queue is full, the kernel drops the SYN, and the
+/// client's TCP sends it again about a second later, by when the queue has room. Then the
+/// server never answers the TLS ClientHello. The test compares the fetch's duration with the
+/// time TCP took, so a loaded machine moves both and the verdict stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_connect_and_a_stalled_handshake_share_one_deadline() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    // Backlog 0: Linux queues one connection, and drops SYNs while it is queued.
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let filler = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let server = tokio::spawn(async move {
+        // Make room only after the client's first SYN was dropped.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (queued, _) = listener.accept().await.unwrap();
+        drop((queued, filler));
+        let (stalled, _) = listener.accept().await.unwrap();
+        let connected = started.elapsed();
+        // Hold the connection open, saying nothing, until the client gives up.
+        let mut buffer = [0u8; 1024];
+        let mut stalled = stalled;
+        while tokio::io::AsyncReadExt::read(&mut stalled, &mut buffer).await.is_ok_and(|n| n > 0) {}
+        connected
+    });
+    let connect_timeout = Duration::from_millis(1500);
+    let url = format!("https://127.0.0.1:{}/jwks.json", addr.port());
+    let error = RemoteJwks::new(&url)
+        .unwrap()
+        .connect_timeout(connect_timeout)
+        .read_timeout(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap_err();
+    let gave_up = started.elapsed();
+    let connected = server.await.unwrap();
+    assert!(matches!(error, LoadError::Timeout), "{error}");
+    assert!(connected >= Duration::from_millis(500), "TCP was not slowed ({connected:?}): the test shows nothing");
+    // Two timers would give up at `connected + connect_timeout` (2.5 s here); one deadline at
+    // `connect_timeout` (1.5 s).
+    assert!(
+        gave_up + Duration::from_millis(300) < connected + connect_timeout,
+        "the handshake got a fresh deadline: TCP after {connected:?}, gave up after {gave_up:?}"
+    );
+}
