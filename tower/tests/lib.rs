@@ -14,6 +14,7 @@
 mod common;
 mod example;
 mod layer;
+mod logs;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod remote;
