@@ -215,6 +215,8 @@ EXTERNAL = {
     "ClientConfig",  # rustls
     "FromRequestParts", "OptionalFromRequestParts",  # axum
     "Identity",  # pomerium-jwt-tower, named by the library's README
+    "http::Response",  # http
+    "rustls::crypto::ring::default_provider",  # rustls
 }
 
 
@@ -235,7 +237,7 @@ def check_no_private_names():
         public = public_names(lib_rs) | extra
         text = re.sub(r"```.*?```", "", read(readme), flags=re.S)
         for m in re.finditer(r"`([A-Za-z_]\w*(?:::\w+)*)(?:<[^`]*>)?(?:\([^`]*\))?`", text):
-            name = m.group(1)
+            name = re.sub(r"^(pomerium_jwt_tower|pomerium_jwt)::", "", m.group(1))
             if not (re.match(r"[A-Z][a-z]", name) or "::" in name) or name in EXTERNAL:
                 continue
             if name.split("::")[0] not in public:

@@ -1,5 +1,5 @@
 //! The layer and the remote JWKS over real HTTP on 127.0.0.1: one integration binary, so the
-//! test build stays small on two cores.
+//! test build stays small on two cores (the log capture, `logs.rs`, is a binary of its own).
 
 // The no-panic lints guard the library; tests and their helpers may unwrap and index freely.
 #![allow(unreachable_pub, missing_docs)]
@@ -14,4 +14,6 @@
 mod common;
 mod example;
 mod layer;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod remote;
