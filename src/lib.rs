@@ -10,6 +10,10 @@ mod compact;
 pub mod dangerous;
 mod ecdsa;
 mod error;
+// The field of 32-bit targets; on 64-bit ones (which use `p256`'s), built for its tests only.
+#[cfg(any(target_pointer_width = "32", pomerium_jwt_field32, test))]
+#[cfg_attr(not(any(target_pointer_width = "32", pomerium_jwt_field32)), allow(dead_code))]
+mod field32;
 mod header;
 mod json;
 mod key;
