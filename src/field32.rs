@@ -18,18 +18,23 @@
 //! Nothing here branches on secret data in a way that matters: verification handles public
 //! values only, and the one data-dependent choice (a final subtraction) is an `if`.
 
+// The helpers below are `#[inline(always)]`: at opt-level "z" (the Cortex-M4 build) LLVM keeps
+// them as calls, and their `([u32; 8], u32)` results then travel through memory and `memcpy`,
+// which took a third of a verification's instructions (measured on the device, QEMU).
+#![allow(clippy::inline_always)]
+
 use p256::FieldBytes;
 use p256::elliptic_curve::subtle::{Choice, CtOption};
 
 /// `x + y·z + c` as (low, high) halves: below `2^64` for inputs below `2^32` (module docs).
-#[inline]
+#[inline(always)]
 const fn mac(x: u32, y: u32, z: u32, c: u32) -> (u32, u32) {
     let wide = (y as u64).wrapping_mul(z as u64).wrapping_add(x as u64).wrapping_add(c as u64);
     (wide as u32, (wide >> 32) as u32)
 }
 
 /// `x + y + c` as (low, carry): below `2^33` for `c` at most `2^32 - 1`, so the carry is 0 or 1.
-#[inline]
+#[inline(always)]
 const fn adc(x: u32, y: u32, c: u32) -> (u32, u32) {
     let wide = (x as u64).wrapping_add(y as u64).wrapping_add(c as u64);
     (wide as u32, (wide >> 32) as u32)
@@ -37,7 +42,7 @@ const fn adc(x: u32, y: u32, c: u32) -> (u32, u32) {
 
 /// `x - y - b` as (low, borrow) for a borrow `b` of 0 or 1: the borrow is 1 exactly when
 /// `x < y + b`, read from the top bit of the 64-bit difference.
-#[inline]
+#[inline(always)]
 const fn sbb(x: u32, y: u32, b: u32) -> (u32, u32) {
     let wide = (x as u64).wrapping_sub(y as u64).wrapping_sub(b as u64);
     (wide as u32, (wide >> 63) as u32)
@@ -140,7 +145,7 @@ impl Fe {
     }
 
     /// `t/R mod p` for a `t` below `p·R` (a product of two elements), and below `p`.
-    #[inline]
+    #[inline(always)]
     const fn reduce(mut t: [u32; 16]) -> [u32; 8] {
         let mut top = 0;
         reduction_step!(t, top, 0);
@@ -179,9 +184,16 @@ impl Fe {
     /// `self - rhs mod p`: when the difference borrows, it is `self - rhs + 2^256` with
     /// `self - rhs` in `(-p, 0)`, and adding `p` modulo `2^256` (subtracting `2^256 - p`, which
     /// borrows again) lands it in `(0, p)`.
+    ///
+    /// Without a branch: `p` masked by the borrow is added either way (a branch that picks one of
+    /// two arrays compiles to 32-byte copies through `memcpy` on the Cortex-M4 at opt-level "z",
+    /// which cost as much as the arithmetic).
     pub(crate) const fn sub(&self, rhs: &Fe) -> Fe {
         let (difference, borrow) = sub_limbs(&self.0, &rhs.0);
-        if borrow == 0 { Fe(difference) } else { Fe(sub_limbs(&difference, &MINUS_P).0) }
+        let mask = 0u32.wrapping_sub(borrow);
+        let [p0, p1, p2, p3, p4, p5, p6, p7] = P;
+        let addend = [p0 & mask, p1 & mask, p2 & mask, p3 & mask, p4 & mask, p5 & mask, p6 & mask, p7 & mask];
+        Fe(add_limbs(&difference, &addend).0)
     }
 
     /// `-self mod p`.
@@ -306,8 +318,53 @@ impl Fe {
     }
 }
 
+/// The field operations on raw Montgomery limbs, for the `field` fuzz target, which compares
+/// them with `p256`'s field: `a` and `b` are big-endian limbs (`None` unless both are below
+/// `p`); the results, in the same form, are `a·b`, `a²`, `a + b`, `a - b`, `-a`, `2a`, `1/a`
+/// (zero for `a = 0`), then `a`'s integer (out of Montgomery form) and `b`'s bytes read as an
+/// integer into it (zero when `b ≥ p`, which `from_bytes` refuses).
+#[cfg(pomerium_jwt_field32)]
+#[doc(hidden)]
+pub fn __fuzz_field_ops(a: &[u8; 32], b: &[u8; 32]) -> Option<[[u8; 32]; 9]> {
+    let limbs = |bytes: &[u8; 32]| {
+        let mut x = [0u32; 8];
+        for (limb, chunk) in x.iter_mut().zip(bytes.rchunks_exact(4)) {
+            *limb = chunk.iter().fold(0, |acc, &b| (acc << 8) | u32::from(b));
+        }
+        (sub_limbs(&x, &P).1 == 1).then_some(Fe(x))
+    };
+    let out = |fe: Fe| {
+        let mut bytes = [0u8; 32];
+        for (chunk, limb) in bytes.rchunks_exact_mut(4).zip(fe.0) {
+            chunk.copy_from_slice(&limb.to_be_bytes());
+        }
+        bytes
+    };
+    let (x, y) = (limbs(a)?, limbs(b)?);
+    let inverse = Option::<Fe>::from(x.invert()).unwrap_or(Fe::ZERO);
+    let integer = x.to_bytes().into();
+    let read = Option::<Fe>::from(Fe::from_bytes(&FieldBytes::from(*b))).unwrap_or(Fe::ZERO);
+    Some([
+        out(x.multiply(&y)),
+        out(x.square()),
+        out(x.add(&y)),
+        out(x.sub(&y)),
+        out(x.neg()),
+        out(x.double()),
+        out(inverse),
+        integer,
+        out(read),
+    ])
+}
+
+/// `r` where `mask` is all ones, `x` where it is zero.
+#[inline(always)]
+const fn pick(x: u32, r: u32, mask: u32) -> u32 {
+    x ^ ((x ^ r) & mask)
+}
+
 /// `a + b` and its carry (0 or 1).
-#[inline]
+#[inline(always)]
 const fn add_limbs(a: &[u32; 8], b: &[u32; 8]) -> ([u32; 8], u32) {
     let (s0, c) = adc(a[0], b[0], 0);
     let (s1, c) = adc(a[1], b[1], c);
@@ -321,7 +378,7 @@ const fn add_limbs(a: &[u32; 8], b: &[u32; 8]) -> ([u32; 8], u32) {
 }
 
 /// `a - b` modulo `2^256` and its borrow (1 when `a < b`).
-#[inline]
+#[inline(always)]
 const fn sub_limbs(a: &[u32; 8], b: &[u32; 8]) -> ([u32; 8], u32) {
     let (d0, b0) = sbb(a[0], b[0], 0);
     let (d1, b0) = sbb(a[1], b[1], b0);
@@ -338,11 +395,25 @@ const fn sub_limbs(a: &[u32; 8], b: &[u32; 8]) -> ([u32; 8], u32) {
 ///
 /// `x + (2^256 - p)` carries exactly when `x ≥ p`. When `top` is 1, `v ≥ 2^256 > p`, and `x` is
 /// below `2p - 2^256 < p`, so that sum does not carry and is `v - p` itself. Either way, when
-/// `v ≥ p` the sum modulo `2^256` is `v - p`.
-#[inline]
+/// `v ≥ p` the sum modulo `2^256` is `v - p`. The choice is a mask, limb by limb, not a branch
+/// between two arrays (see [`Fe::sub`]).
+#[inline(always)]
 const fn subtract_p_if_needed(x: [u32; 8], top: u32) -> [u32; 8] {
     let (reduced, carry) = add_limbs(&x, &MINUS_P);
-    if (top | carry) != 0 { reduced } else { x }
+    // All ones when `v ≥ p` (top and carry are 0 or 1).
+    let mask = 0u32.wrapping_sub(top | carry);
+    let [x0, x1, x2, x3, x4, x5, x6, x7] = x;
+    let [r0, r1, r2, r3, r4, r5, r6, r7] = reduced;
+    [
+        pick(x0, r0, mask),
+        pick(x1, r1, mask),
+        pick(x2, r2, mask),
+        pick(x3, r3, mask),
+        pick(x4, r4, mask),
+        pick(x5, r5, mask),
+        pick(x6, r6, mask),
+        pick(x7, r7, mask),
+    ]
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ mod verifier;
 
 pub use claims::{Audience, Claims, Strings, StringsIter};
 pub use error::{Capacity, Claim, Error, HeaderParam, JsonError, KeyError, Part, UnknownKid};
+#[cfg(pomerium_jwt_field32)]
+#[doc(hidden)]
+pub use field32::__fuzz_field_ops;
 pub use json::{MAX_DEPTH, MAX_MEMBERS};
 pub use key::{Es256Key, KeyId, PublicKey};
 pub use keyset::KeySet;
