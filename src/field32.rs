@@ -100,20 +100,26 @@ macro_rules! product_row {
 ///   `i + 7`; the sum is below `2^33`, and its carry is the next step's `top`.
 ///
 /// So only `i + 3 ..= i + 8` change, and the first three positions cost nothing.
+///
+/// The additions of `m` and of `top` are written as [`mac`]s by `one`, a 1 the optimiser cannot
+/// see through (`black_box`): as plain additions, LLVM interleaves the steps' carry chains on
+/// the Cortex-M4 and saves and restores the flags between them (`mrs`/`msr`, 65 of them per
+/// multiplication); as `umaal`s by a register holding 1 they need no flags, and a multiplication
+/// takes 566 instructions instead of 685. If `black_box` did nothing, the values would be the same.
 macro_rules! reduction_step {
-    ($t:ident, $top:ident, $i:literal) => {
+    ($t:ident, $top:ident, $one:ident, $i:literal) => {
         let m = $t[$i];
-        let (x, c) = adc($t[$i + 3], m, 0);
+        let (x, c) = mac($t[$i + 3], m, $one, 0);
         $t[$i + 3] = x;
         let (x, c) = adc($t[$i + 4], 0, c);
         $t[$i + 4] = x;
         let (x, c) = adc($t[$i + 5], 0, c);
         $t[$i + 5] = x;
-        let (x, c) = adc($t[$i + 6], m, c);
+        let (x, c) = mac($t[$i + 6], m, $one, c);
         $t[$i + 6] = x;
         let (x, c) = mac($t[$i + 7], m, u32::MAX, c);
         $t[$i + 7] = x;
-        let (x, carry) = adc($t[$i + 8], c, $top);
+        let (x, carry) = mac($t[$i + 8], $top, $one, c);
         $t[$i + 8] = x;
         $top = carry;
     };
@@ -147,15 +153,16 @@ impl Fe {
     /// `t/R mod p` for a `t` below `p·R` (a product of two elements), and below `p`.
     #[inline(always)]
     const fn reduce(mut t: [u32; 16]) -> [u32; 8] {
+        let one = core::hint::black_box(1u32);
         let mut top = 0;
-        reduction_step!(t, top, 0);
-        reduction_step!(t, top, 1);
-        reduction_step!(t, top, 2);
-        reduction_step!(t, top, 3);
-        reduction_step!(t, top, 4);
-        reduction_step!(t, top, 5);
-        reduction_step!(t, top, 6);
-        reduction_step!(t, top, 7);
+        reduction_step!(t, top, one, 0);
+        reduction_step!(t, top, one, 1);
+        reduction_step!(t, top, one, 2);
+        reduction_step!(t, top, one, 3);
+        reduction_step!(t, top, one, 4);
+        reduction_step!(t, top, one, 5);
+        reduction_step!(t, top, one, 6);
+        reduction_step!(t, top, one, 7);
         let [_, _, _, _, _, _, _, _, high @ ..] = t;
         subtract_p_if_needed(high, top)
     }
