@@ -15,8 +15,8 @@
 //!   instruction, and on wasm32 one `i64.mul` and two `i64.add`;
 //! - [`adc`]: `x + y + c` with `c` at most 1, at most `2^33 - 1`, so its carry is 0 or 1.
 //!
-//! Nothing here branches on secret data in a way that matters: verification handles public
-//! values only, and the one data-dependent choice (a final subtraction) is an `if`.
+//! No operation branches on the values (the final subtraction of `p` is chosen by a mask), though
+//! nothing here needs to be constant-time: verification handles public values only.
 
 // The helpers below are `#[inline(always)]`: at opt-level "z" (the Cortex-M4 build) LLVM keeps
 // them as calls, and their `([u32; 8], u32)` results then travel through memory and `memcpy`,
@@ -33,7 +33,7 @@ const fn mac(x: u32, y: u32, z: u32, c: u32) -> (u32, u32) {
     (wide as u32, (wide >> 32) as u32)
 }
 
-/// `x + y + c` as (low, carry): below `2^33` for `c` at most `2^32 - 1`, so the carry is 0 or 1.
+/// `x + y + c` as (low, carry): below `2^33` for `c` at most 1, so the carry is 0 or 1.
 #[inline(always)]
 const fn adc(x: u32, y: u32, c: u32) -> (u32, u32) {
     let wide = (x as u64).wrapping_add(y as u64).wrapping_add(c as u64);
@@ -93,11 +93,13 @@ macro_rules! product_row {
 ///
 /// - `i`: `t_i + m·(2^32 - 1) = m·2^32`: the limb becomes 0 (never read again), carry `m`;
 /// - `i + 1`, `i + 2`: `t + m·(2^32 - 1) + m = t + m·2^32`: the limb unchanged, carry `m`;
-/// - `i + 3`: `t + 0·m + m`; `i + 4`, `i + 5`: `t + carry` ([`adc`]: carries 0 or 1);
-/// - `i + 6`: `t + 1·m + carry` (an [`adc`], carry at most 1);
-/// - `i + 7`: `t + m·(2^32 - 1) + carry` (a [`mac`]);
-/// - `i + 8`: `t + carry + top`, where `top` (0 or 1) is what step `i - 1` carried out of its own
-///   `i + 7`; the sum is below `2^33`, and its carry is the next step's `top`.
+/// - `i + 3`: `t + 0·m + m`, below `2^33`: carry 0 or 1; `i + 4`, `i + 5`: `t + carry`, the
+///   same;
+/// - `i + 6`: `t + 1·m + carry`, below `2^33`: carry 0 or 1;
+/// - `i + 7`: `t + m·(2^32 - 1) + carry` (a [`mac`]; below `2^64`, carry below `2^32`);
+/// - `i + 8`: `t + carry + top`, where `top` (0 or 1) is what step `i - 1` carried out of its
+///   last limb (this step's `i + 7`); the sum is below `2^33`, and its carry is the next step's
+///   `top`. Step 7 ends at limb 15, and its `top` is bit 256 of the result.
 ///
 /// So only `i + 3 ..= i + 8` change, and the first three positions cost nothing.
 ///
