@@ -16,12 +16,16 @@ start=$SECONDS
 budget=${FUZZ_BUDGET:-540}
 min_secs=${FUZZ_MIN_SECS:-10}
 jobs=${FUZZ_JOBS:-2}
-all_targets="decode_unverified verify header_json claims_json claims_access key_jwk key_jwks key_der key_pem key_base64_pem key_any structured differential precomputed"
+all_targets="decode_unverified verify header_json claims_json claims_access key_jwk key_jwks key_der key_pem key_base64_pem key_any structured differential precomputed field"
 read -r -a targets <<< "${FUZZ_TARGETS:-$all_targets}"
 # No AddressSanitizer: the crate forbids unsafe code, and ASan makes the targets that sign and
 # verify four times slower. Panics, aborts (the allocation guard), timeouts and OOM are caught
 # without it. Longer runs may add it: see fuzz/README.md.
 sanitizer=(--sanitizer none)
+# Every target is built over the crate's 32-bit field arithmetic (src/field32.rs, what 32-bit
+# targets run), which the `field` target compares with p256's and which exports its entry point
+# only under this cfg; on 64-bit hosts the library otherwise runs p256's field.
+export RUSTFLAGS="${RUSTFLAGS:-} --cfg pomerium_jwt_field32"
 
 # A nightly toolchain if there is one; otherwise stable, told to accept the flags cargo-fuzz uses.
 if rustup run nightly rustc --version > /dev/null 2>&1 \

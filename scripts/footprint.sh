@@ -115,7 +115,7 @@ echo
 echo "| binary | .text | .rodata | .data + .bss |"
 echo "| --- | ---: | ---: | ---: |"
 echo "| \`verify-only\`: JWKS import + verify + every claim, nothing else | $text ($(kib "$text") KiB) | $rodata | $((vdata + vbss)) |"
-echo "| \`device\`: 7 fixture cases, plain and \`Window::W4\` paths, semihosting | $dtext ($(kib "$dtext") KiB) | $drodata | $((ddata + dbss)) |"
+echo "| \`device\`: 7 fixture cases and the 262 Wycheproof P1363 vectors, plain and \`Window::W4\` paths, semihosting | $dtext ($(kib "$dtext") KiB) | $drodata | $((ddata + dbss)) |"
 echo
 echo "Stack and instruction counts on the emulated Cortex-M4: \`bash footprint/device/run.sh\`."
 echo

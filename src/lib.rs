@@ -53,6 +53,10 @@ mod compile_fail;
 pub mod dangerous;
 mod ecdsa;
 mod error;
+// The field of 32-bit targets; on 64-bit ones (which use `p256`'s), built for its tests only.
+#[cfg(any(target_pointer_width = "32", pomerium_jwt_field32, test))]
+#[cfg_attr(not(any(target_pointer_width = "32", pomerium_jwt_field32)), allow(dead_code))]
+mod field32;
 mod header;
 mod json;
 mod key;
@@ -67,6 +71,9 @@ mod verifier;
 
 pub use claims::{Audience, Claims, Strings, StringsIter};
 pub use error::{Capacity, Claim, Error, HeaderParam, JsonError, KeyError, Part, UnknownKid};
+#[cfg(pomerium_jwt_field32)]
+#[doc(hidden)]
+pub use field32::__fuzz_field_ops;
 pub use header::MAX_HEADER;
 pub use json::{MAX_DEPTH, MAX_MEMBERS};
 pub use key::{Es256Key, KeyId, PublicKey};

@@ -3,8 +3,9 @@
 //! invariant the targets assert. Crashes the fuzzers found are kept there too, named
 //! `crash-*`, so they stay fixed.
 //!
-//! The seeds of `structured`, `differential` and `precomputed` are inputs of fuzz-only harnesses, which
-//! only the fuzz crate builds: `fuzz/ci.sh` replays those through the fuzz binaries.
+//! The seeds of `structured`, `differential`, `precomputed` and `field` are inputs of fuzz-only
+//! harnesses, which only the fuzz crate builds: `fuzz/ci.sh` replays those through the fuzz
+//! binaries.
 //!
 //! A test binary of its own, not a module of `tests/lib.rs`: it reads `fuzz/`, a crate of its own
 //! that the published package cannot hold, so cargo leaves this target out of the package and

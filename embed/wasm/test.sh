@@ -28,3 +28,8 @@ cargo build --release --locked --target "$target" --quiet
 echo "module size: $(stat -c %s "$wasm") bytes ($wasm)"
 
 node run.mjs "$wasm"
+
+# Wycheproof's ecdsa_secp256r1_sha256_p1363 vectors through both signature paths (plain and W4
+# tables) in node's WebAssembly, in a module of their own (wycheproof/), not in the one shipped.
+(cd wycheproof && cargo build --release --locked --target "$target" --quiet)
+node wycheproof.mjs "wycheproof/target/$target/release/pomerium_jwt_wasm_wycheproof.wasm"

@@ -15,6 +15,7 @@
 
 mod cases;
 mod counter;
+mod wycheproof;
 
 use core::panic::PanicInfo;
 
@@ -130,6 +131,24 @@ fn run() -> bool {
                 failed += 1;
             }
         }
+    }
+    // Wycheproof's vectors, both paths, on the case's key table storage (free again by now).
+    // Its line has the verdict fields run.sh reads: `expect=` the vector count, `got=` those
+    // right on both paths (the count is not timed: 112 key tables overflow the counter).
+    let outcome = wycheproof::run(generator, q_storage);
+    let good = outcome.wrong == 0 && outcome.checked == wycheproof::VECTORS && outcome.checked > 0;
+    hprintln!(
+        "{} wycheproof plain+precomputed-w4 expect={} got={} ({} checked, {} wrong)",
+        if good { "PASS" } else { "FAIL" },
+        wycheproof::VECTORS,
+        outcome.checked - outcome.wrong,
+        outcome.checked,
+        outcome.wrong
+    );
+    if good {
+        passed += 1;
+    } else {
+        failed += 1;
     }
     hprintln!("{} passed, {} failed", passed, failed);
     failed == 0 && passed > 0
