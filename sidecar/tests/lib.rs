@@ -12,6 +12,7 @@
 )]
 
 mod common;
+mod e2e;
 mod forward_auth;
 mod lifecycle;
 mod proxy;
