@@ -101,8 +101,20 @@ pub fn key_file(name: &str, seeds: &[u8]) -> PathBuf {
     path
 }
 
+/// A port nothing listens on now, for a child process to bind. Chosen below the kernel's
+/// ephemeral range (32768 and up on Linux), which port-0 binds and outgoing connections draw
+/// from: a server this process starts meanwhile cannot take it. Never the same twice here.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = std::process::id() % 6000;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20000 + ((base + n * 7) % 12000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// The sidecar process; killed when dropped.
