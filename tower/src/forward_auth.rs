@@ -24,6 +24,7 @@ use crate::claim_headers::{ClaimHeaders, claim_headers};
 use crate::identity::Identity;
 use crate::keys::{Keys, MAX_KEYS, WithKeys};
 use crate::public_path::PublicPaths;
+use crate::token_cache::{Generation, TokenCache};
 use crate::{ASSERTION_HEADER, CLAIM_HEADER_PREFIX};
 
 /// The longest token verified: more than fits in Envoy's default 60 KiB of request headers.
@@ -110,6 +111,7 @@ struct Config {
     bearer: bool,
     public: PublicPaths,
     forwarded: bool,
+    cache: Option<Arc<TokenCache>>,
 }
 
 /// Decides whether a request may pass: the audience from its host ([`Audiences`]), the token
@@ -133,6 +135,7 @@ impl Authenticator {
             bearer: false,
             public: PublicPaths::default(),
             forwarded: false,
+            cache: None,
         };
         Authenticator { config: Arc::new(config) }
     }
@@ -174,6 +177,16 @@ impl Authenticator {
     /// Takes the host from `X-Forwarded-Host` when present (behind a forward-auth proxy).
     pub fn forwarded_host(mut self) -> Self {
         self.config_mut().forwarded = true;
+        self
+    }
+
+    /// Remembers tokens that verified, up to `max_bytes` (token and claims, counted twice for
+    /// the map's overhead; emptied when full), so a token sent again verifies with a lookup.
+    /// A hit gives what verifying again would: the token's bytes are compared in full, the
+    /// audience is part of the key, `exp` is checked again, and any change of keys (a rotation)
+    /// empties it. Refused tokens are never kept. Off by default.
+    pub fn cache_verified(mut self, max_bytes: usize) -> Self {
+        self.config_mut().cache = Some(Arc::new(TokenCache::new(max_bytes)));
         self
     }
 
@@ -281,11 +294,22 @@ impl Config {
     /// knows the token's key is worth more than "unknown key" from the others.
     fn attempt(&self, token: &[u8], audience: &str) -> Result<Identity, Option<pomerium_jwt::Error>> {
         let now = system_now();
+        let generation: Option<Generation> = self.cache.as_ref().map(|_| self.keys.iter().map(Keys::bundle).collect());
+        if let (Some(cache), Some(generation)) = (&self.cache, &generation)
+            && let Some(identity) = cache.get(token, audience, generation, now.as_secs(), self.leeway)
+        {
+            return Ok(identity);
+        }
         let mut error = None;
         for keys in &self.keys {
             let Some(bundle) = keys.bundle() else { continue };
             match bundle.with_keys(Check { config: self, audience, token, now }) {
-                Ok(identity) => return Ok(identity),
+                Ok(identity) => {
+                    if let (Some(cache), Some(generation)) = (&self.cache, generation) {
+                        cache.insert(token, audience, generation, now.as_secs(), &identity);
+                    }
+                    return Ok(identity);
+                }
                 Err(e) => {
                     let unknown = matches!(e, pomerium_jwt::Error::UnknownKey { .. });
                     if error.is_none() || !unknown {

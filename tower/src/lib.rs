@@ -10,6 +10,7 @@ mod keys;
 mod layer;
 mod public_path;
 mod remote;
+mod token_cache;
 
 pub use audience::{AudienceError, Audiences, request_host};
 pub use claim_headers::{ClaimHeaders, Skip, claim_headers};

@@ -13,5 +13,6 @@
 
 mod common;
 mod example;
+mod forward_auth;
 mod layer;
 mod remote;
