@@ -35,7 +35,7 @@ pub(crate) fn install() -> Result<PrometheusHandle, String> {
 /// Counts a decision and, for a token that was checked, how long it took.
 pub(crate) fn record(decision: &Decision, elapsed: Duration) {
     let outcome = match decision {
-        Decision::Verified { .. } => "verified",
+        Decision::Verified(_) => "verified",
         Decision::Public => "public",
         Decision::Refused(_) => "refused",
         Decision::NoKeys { .. } => "no_keys",

@@ -180,12 +180,13 @@ impl Proxy {
             }
             _ => {}
         }
-        let rendered = decision.claim_headers();
-        for (name, skip) in &rendered.skipped {
-            tracing::warn!(claim = %escape(name), reason = %skip, "claim header left out");
-        }
-        for (name, value) in rendered.headers {
-            request.headers_mut().append(name, value);
+        if let Decision::Verified(verified) = &decision {
+            for (name, skip) in &verified.claim_headers.skipped {
+                tracing::warn!(claim = %escape(name), reason = %skip, "claim header left out");
+            }
+            for (name, value) in &verified.claim_headers.headers {
+                request.headers_mut().append(name, value.clone());
+            }
         }
         self.forward(request, &target, client).await
     }

@@ -69,17 +69,32 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// A request whose token verified: who it is from, for which audience, and the claim headers
+/// to set ([`claim_headers`] of its claims, rendered once per token).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Verified {
+    /// Who the request is from.
+    pub identity: Identity,
+    /// The audience the token was checked for.
+    pub audience: String,
+    /// The verified claims as `X-Pomerium-Claim-*` headers, and the claims left out.
+    pub claim_headers: ClaimHeaders,
+}
+
+impl Verified {
+    fn new(identity: Identity, audience: &str) -> Self {
+        let claim_headers = identity.claims().map(|c| claim_headers(&c)).unwrap_or_default();
+        Verified { identity, audience: audience.to_owned(), claim_headers }
+    }
+}
+
 /// What to do with a request.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Decision {
-    /// The token verified for `audience`.
-    Verified {
-        /// Who the request is from.
-        identity: Box<Identity>,
-        /// The audience it was checked for.
-        audience: String,
-    },
+    /// The token verified (shared with the cache of [`Authenticator::cache_verified`]).
+    Verified(Arc<Verified>),
     /// The path is public: it passes without a token (claim headers are still stripped).
     Public,
     /// Refused: answer 401.
@@ -89,16 +104,6 @@ pub enum Decision {
         /// Seconds until asking again is worthwhile.
         retry_after: u64,
     },
-}
-
-impl Decision {
-    /// The claim headers to set for a verified request (none otherwise).
-    pub fn claim_headers(&self) -> ClaimHeaders {
-        match self {
-            Decision::Verified { identity, .. } => identity.claims().map(|c| claim_headers(&c)).unwrap_or_default(),
-            _ => ClaimHeaders::default(),
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -292,23 +297,24 @@ impl Config {
 
     /// One pass over the key sets: the first that verifies wins; a refusal from a set that
     /// knows the token's key is worth more than "unknown key" from the others.
-    fn attempt(&self, token: &[u8], audience: &str) -> Result<Identity, Option<pomerium_jwt::Error>> {
+    fn attempt(&self, token: &[u8], audience: &str) -> Result<Arc<Verified>, Option<pomerium_jwt::Error>> {
         let now = system_now();
         let generation: Option<Generation> = self.cache.as_ref().map(|_| self.keys.iter().map(Keys::bundle).collect());
         if let (Some(cache), Some(generation)) = (&self.cache, &generation)
-            && let Some(identity) = cache.get(token, audience, generation, now.as_secs(), self.leeway)
+            && let Some(verified) = cache.get(token, audience, generation, now.as_secs(), self.leeway)
         {
-            return Ok(identity);
+            return Ok(verified);
         }
         let mut error = None;
         for keys in &self.keys {
             let Some(bundle) = keys.bundle() else { continue };
             match bundle.with_keys(Check { config: self, audience, token, now }) {
                 Ok(identity) => {
+                    let verified = Arc::new(Verified::new(identity, audience));
                     if let (Some(cache), Some(generation)) = (&self.cache, generation) {
-                        cache.insert(token, audience, generation, now.as_secs(), &identity);
+                        cache.insert(token, generation, now.as_secs(), &verified);
                     }
-                    return Ok(identity);
+                    return Ok(verified);
                 }
                 Err(e) => {
                     let unknown = matches!(e, pomerium_jwt::Error::UnknownKey { .. });
@@ -323,7 +329,7 @@ impl Config {
 
     fn verify(&self, token: &[u8], audience: &str) -> Attempt {
         match self.attempt(token, audience) {
-            Ok(identity) => Attempt::Done(verified(identity, audience)),
+            Ok(verified) => Attempt::Done(Decision::Verified(verified)),
             Err(None | Some(pomerium_jwt::Error::UnknownKey { .. })) if self.may_refetch() => Attempt::Refetch,
             Err(None) => Attempt::Done(Decision::NoKeys { retry_after: self.retry_after() }),
             Err(Some(e)) => Attempt::Done(Decision::Refused(Refusal::Invalid(e))),
@@ -332,15 +338,11 @@ impl Config {
 
     fn verify_final(&self, token: &[u8], audience: &str) -> Decision {
         match self.attempt(token, audience) {
-            Ok(identity) => verified(identity, audience),
+            Ok(verified) => Decision::Verified(verified),
             Err(None) => Decision::NoKeys { retry_after: self.retry_after() },
             Err(Some(e)) => Decision::Refused(Refusal::Invalid(e)),
         }
     }
-}
-
-fn verified(identity: Identity, audience: &str) -> Decision {
-    Decision::Verified { identity: Box::new(identity), audience: audience.to_owned() }
 }
 
 fn system_now() -> UnixTime {
@@ -403,13 +405,12 @@ pub fn original_method<B>(request: &Request<B>) -> String {
 pub fn forward_auth_response<B: Default>(decision: &Decision, method: &str, target: &str) -> Response<B> {
     let mut response = Response::new(B::default());
     match decision {
-        Decision::Verified { .. } => {
-            let rendered = decision.claim_headers();
-            for (name, skip) in &rendered.skipped {
+        Decision::Verified(verified) => {
+            for (name, skip) in &verified.claim_headers.skipped {
                 tracing::warn!(claim = %escape(name), reason = %skip, "claim header left out");
             }
-            for (name, value) in rendered.headers {
-                response.headers_mut().append(name, value);
+            for (name, value) in &verified.claim_headers.headers {
+                response.headers_mut().append(name, value.clone());
             }
         }
         Decision::Public => {}

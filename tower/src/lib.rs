@@ -16,7 +16,7 @@ pub use audience::{AudienceError, Audiences, request_host};
 pub use claim_headers::{ClaimHeaders, Skip, claim_headers};
 pub use error::LoadError;
 pub use forward_auth::{
-    Authenticator, Decision, ForwardAuth, Refusal, WWW_AUTHENTICATE_VALUE, escape, forward_auth_response,
+    Authenticator, Decision, ForwardAuth, Refusal, Verified, WWW_AUTHENTICATE_VALUE, escape, forward_auth_response,
     original_method, original_target, strip_claim_headers,
 };
 pub use identity::Identity;

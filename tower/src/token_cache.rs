@@ -13,21 +13,22 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::identity::Identity;
+use crate::forward_auth::Verified;
 use crate::keys::Bundle;
 
 /// The key bundles in use, one per key source (`None`: a remote JWKS with no keys yet).
 pub(crate) type Generation = Vec<Option<Arc<Bundle>>>;
 
 struct Entry {
-    identity: Identity,
+    verified: Arc<Verified>,
     verified_at: u64,
 }
 
 #[derive(Default)]
 struct Inner {
     generation: Generation,
-    entries: HashMap<(Box<[u8]>, Box<str>), Entry>,
+    /// By token, then audience (one, unless several routes share a token).
+    entries: HashMap<Box<[u8]>, Vec<Entry>>,
     bytes: usize,
 }
 
@@ -62,8 +63,8 @@ impl TokenCache {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The identity of `token` for `audience` if it verified with these keys and has not
-    /// expired at `now` (with `leeway`).
+    /// What `token` verified as for `audience`, if it did with these keys and has not expired
+    /// at `now` (with `leeway`).
     pub(crate) fn get(
         &self,
         token: &[u8],
@@ -71,20 +72,20 @@ impl TokenCache {
         keys: &Generation,
         now: u64,
         leeway: u64,
-    ) -> Option<Identity> {
+    ) -> Option<Arc<Verified>> {
         let inner = self.lock();
         if !same(&inner.generation, keys) {
             return None;
         }
-        let entry = inner.entries.get(&(Box::from(token), Box::from(audience)))?;
-        let fresh = now >= entry.verified_at && now < entry.identity.exp.saturating_add(leeway);
-        fresh.then(|| entry.identity.clone())
+        let entry = inner.entries.get(token)?.iter().find(|e| e.verified.audience == audience)?;
+        let fresh = now >= entry.verified_at && now < entry.verified.identity.exp.saturating_add(leeway);
+        fresh.then(|| entry.verified.clone())
     }
 
-    /// Remembers that `token` verified for `audience` with `keys` at `now`.
-    pub(crate) fn insert(&self, token: &[u8], audience: &str, keys: Generation, now: u64, identity: &Identity) {
-        let size =
-            token.len().saturating_add(identity.payload().len()).saturating_add(audience.len()).saturating_mul(2);
+    /// Remembers that `token` verified (for `verified.audience`) with `keys` at `now`.
+    pub(crate) fn insert(&self, token: &[u8], keys: Generation, now: u64, verified: &Arc<Verified>) {
+        // The token, its payload and rendered headers, and the map's own overhead.
+        let size = token.len().saturating_add(verified.identity.payload().len()).saturating_mul(3);
         if size > self.max_bytes {
             return;
         }
@@ -94,9 +95,10 @@ impl TokenCache {
             inner.bytes = 0;
             inner.generation = keys;
         }
-        let entry = Entry { identity: identity.clone(), verified_at: now };
-        if inner.entries.insert((Box::from(token), Box::from(audience)), entry).is_none() {
-            inner.bytes = inner.bytes.saturating_add(size);
-        }
+        let entry = Entry { verified: verified.clone(), verified_at: now };
+        let entries = inner.entries.entry(Box::from(token)).or_default();
+        entries.retain(|e| e.verified.audience != verified.audience);
+        entries.push(entry);
+        inner.bytes = inner.bytes.saturating_add(size);
     }
 }
