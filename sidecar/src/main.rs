@@ -140,6 +140,7 @@ async fn run(options: Options) -> Result<(), String> {
                 upstream,
                 client: proxy::client(),
                 timeout: Duration::from_secs(options.upstream_timeout),
+                instruments: metrics::Instruments::new(),
             });
             tokio::spawn(server::serve(
                 listener,
@@ -151,22 +152,26 @@ async fn run(options: Options) -> Result<(), String> {
                 grace,
             ))
         }
-        None => tokio::spawn(server::serve(
-            listener,
-            move |request, _peer| {
-                let auth = auth.clone();
-                async move {
-                    let target = original_target(&request);
-                    let method = original_method(&request);
-                    let started = Instant::now();
-                    let decision = auth.decide(request.headers(), &target).await;
-                    metrics::record(&decision, started.elapsed());
-                    forward_auth_response::<Empty<bytes::Bytes>>(&decision, &method, &target)
-                }
-            },
-            stop,
-            grace,
-        )),
+        None => {
+            let instruments = metrics::Instruments::new();
+            tokio::spawn(server::serve(
+                listener,
+                move |request, _peer| {
+                    let auth = auth.clone();
+                    let instruments = instruments.clone();
+                    async move {
+                        let target = original_target(&request);
+                        let method = original_method(&request);
+                        let started = Instant::now();
+                        let decision = auth.decide(request.headers(), &target).await;
+                        instruments.record(&decision, started.elapsed());
+                        forward_auth_response::<Empty<bytes::Bytes>>(&decision, &method, &target)
+                    }
+                },
+                stop,
+                grace,
+            ))
+        }
     };
     shutdown_signal().await?;
     tracing::info!(grace_seconds = options.shutdown_grace, "stopping: no new connections, requests in flight finish");

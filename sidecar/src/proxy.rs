@@ -20,7 +20,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use pomerium_jwt_tower::{Authenticator, Decision, WWW_AUTHENTICATE_VALUE, escape, strip_claim_headers};
 use tokio::sync::oneshot;
 
-use crate::metrics::{UPSTREAM_ERRORS, record};
+use crate::metrics::{Instruments, UPSTREAM_ERRORS};
 
 /// The body of every response the proxy sends.
 pub(crate) type ProxyBody = BoxBody<Bytes, hyper::Error>;
@@ -35,6 +35,7 @@ pub(crate) struct Proxy {
     pub(crate) upstream: Upstream,
     pub(crate) client: Client<HttpConnector, EndSignal>,
     pub(crate) timeout: Duration,
+    pub(crate) instruments: Instruments,
 }
 
 /// Where verified requests go: `http://authority` and a path prefix.
@@ -164,7 +165,7 @@ impl Proxy {
         strip_claim_headers(request.headers_mut());
         let started = Instant::now();
         let decision = self.auth.decide(request.headers(), &target).await;
-        record(&decision, started.elapsed());
+        self.instruments.record(&decision, started.elapsed());
         match &decision {
             Decision::Refused(refusal) => {
                 tracing::info!(method = %request.method(), path = %escape(&target), reason = %refusal, "401: request refused");
