@@ -75,6 +75,8 @@ pub struct Claims<'b> {
     pub nbf: Option<u64>,
     /// The payload JSON exactly as signed.
     pub(crate) payload: &'b str,
+    /// The position of the key that verified the signature, set by the verifier.
+    pub(crate) key_index: usize,
 }
 
 impl<'b> Claims<'b> {
@@ -82,6 +84,13 @@ impl<'b> Claims<'b> {
     /// space as the issuer wrote them), for a JSON library of your choice.
     pub fn payload(&self) -> &'b str {
         self.payload
+    }
+
+    /// Which key verified the signature: its position in [`KeySet::keys`](crate::KeySet::keys)
+    /// (the order the keys were added). During a rotation it tells whether a token was signed by
+    /// the old key or the new one; a service can log it, or map it to the key's kid.
+    pub fn key_index(&self) -> usize {
+        self.key_index
     }
 
     /// The claim named `name` (names compared unescaped: `"\u0067iven_name"` is `given_name`),
@@ -307,6 +316,7 @@ pub(crate) fn read<'b>(buffer: &'b mut [u8], payload_len: usize, spans: &'b mut 
         iat: iat.ok_or(Error::MissingClaim(Claim::Iat))?,
         nbf,
         payload: text.get(..payload_len).ok_or(payload_json(JsonError::Utf8))?,
+        key_index: 0,
     })
 }
 

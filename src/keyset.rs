@@ -163,18 +163,20 @@ impl<const N: usize, K: Es256Key> KeySet<N, K> {
     }
 
     /// The keys to try for a token, each once: those whose kid equals the token's, and those
-    /// without kid; every key when the token has no kid.
-    pub(crate) fn candidates(&self, kid: Option<&[u8]>) -> impl Iterator<Item = &K> {
+    /// without kid; every key when the token has no kid. Each with its position in
+    /// [`KeySet::keys`], which [`Claims::key_index`](crate::Claims::key_index) reports.
+    pub(crate) fn candidates(&self, kid: Option<&[u8]>) -> impl Iterator<Item = (usize, &K)> {
         // A long kid is hashed when a stored digest is first compared with it, and only once.
         let mut digest = None;
         self.entries
             .iter()
-            .filter(move |e| match (kid, &e.kid) {
+            .enumerate()
+            .filter(move |(_, e)| match (kid, &e.kid) {
                 (Some(kid), Some(have)) => have.is(kid, &mut digest) && !e.covered,
                 (Some(_), None) => true,
                 (None, _) => e.first,
             })
-            .map(|e| &e.key)
+            .map(|(i, e)| (i, &e.key))
     }
 
     /// Adds `key` unless an entry already covers it (the same key with the same kid, or without

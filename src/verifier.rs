@@ -152,19 +152,23 @@ impl<'a, const KEYS: usize, K: Es256Key> Verifier<'a, KEYS, K> {
         let signature = signature?;
 
         let mut candidates = self.keys.candidates(header.kid).peekable();
-        if candidates.peek().is_none() {
+        let Some(&(first, _)) = candidates.peek() else {
             return Err(Error::UnknownKey { kid: header.kid.map(UnknownKid::new) });
-        }
-        if SIGNATURE {
+        };
+        let key_index = if SIGNATURE {
             let digest: [u8; 32] = Sha256::digest(segments.signing_input).into();
             let signature = es256_signature(&signature)?;
-            if !candidates.any(|key| key.verifies_digest(&digest, &signature)) {
-                return Err(Error::BadSignature);
+            match candidates.find(|(_, key)| key.verifies_digest(&digest, &signature)) {
+                Some((index, _)) => index,
+                None => return Err(Error::BadSignature),
             }
-        }
+        } else {
+            first
+        };
 
-        let claims = claims::read(payload, payload_len, &mut buffers.spans)?;
+        let mut claims = claims::read(payload, payload_len, &mut buffers.spans)?;
         self.policy.check(&claims, now)?;
+        claims.key_index = key_index;
         Ok(claims)
     }
 }

@@ -187,6 +187,29 @@ fn key_choice_follows_kid() {
     );
 }
 
+#[test]
+fn claims_name_the_key_that_verified() {
+    let (one, two, three) = (public_key(1), public_key(2), public_key(3));
+    let mut buffers = Buffers::<8192, 128>::new();
+    let now = UnixTime::from_secs(NOW);
+    // A rotation with a key without kid first: tokens of key 2 and 3 under their kids, and a
+    // token of key 2 without kid, which every key is tried for.
+    let mut keys = KeySet::<4>::new();
+    keys.insert(one, None).unwrap();
+    keys.insert(two, Some(two.pomerium_kid().as_str())).unwrap();
+    keys.insert(three, Some(three.pomerium_kid().as_str())).unwrap();
+    let cases = [
+        (sign(1, &header(1), &claims("")), 0),
+        (sign(2, &header(2), &claims("")), 1),
+        (sign(3, &header(3), &claims("")), 2),
+        (sign(2, r#"{"alg":"ES256"}"#, &claims("")), 1),
+    ];
+    for (token, index) in cases {
+        let claims = Verifier::new(&keys, AUD).verify(&token, now, &mut buffers).unwrap();
+        assert_eq!(claims.key_index(), index);
+    }
+}
+
 /// Every key is tried at most once per token, whatever was loaded twice: counted through a
 /// signature that no key verifies, with each key's verification observed by its kid mapping.
 #[test]

@@ -16,7 +16,7 @@ pub enum LoadError {
     Tls(String),
     /// The connection or the HTTP exchange failed.
     Http(String),
-    /// The connect or read timeout passed.
+    /// The connect timeout (name lookup, TCP and TLS together) or the read timeout passed.
     Timeout,
     /// The server answered with another status than `200 OK` (redirects are not followed).
     Status(u16),
@@ -29,16 +29,12 @@ pub enum LoadError {
     Keys(pomerium_jwt::Error),
     /// The document holds no usable P-256 signing key (`{"keys":[]}`, or RSA keys only).
     NoUsableKey,
-}
-
-impl LoadError {
-    pub(crate) fn connect(e: impl fmt::Display) -> Self {
-        LoadError::Connect(e.to_string())
-    }
-
-    pub(crate) fn http(e: impl fmt::Display) -> Self {
-        LoadError::Http(e.to_string())
-    }
+    /// The document holds more keys than [`MAX_KEYS`](crate::MAX_KEYS): refused whole, since
+    /// which keys to leave out cannot be guessed.
+    TooManyKeys {
+        /// The limit, [`MAX_KEYS`](crate::MAX_KEYS).
+        limit: usize,
+    },
 }
 
 impl fmt::Display for LoadError {
@@ -54,6 +50,12 @@ impl fmt::Display for LoadError {
             LoadError::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
             LoadError::Keys(e) => write!(f, "keys refused: {e}"),
             LoadError::NoUsableKey => f.write_str("no usable P-256 signing key in the document"),
+            LoadError::TooManyKeys { limit } => {
+                write!(
+                    f,
+                    "the document holds more than {limit} keys (MAX_KEYS), the most a key set holds; refused whole"
+                )
+            }
         }
     }
 }

@@ -7,15 +7,14 @@ use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use http::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use http_body_util::Empty;
 use pomerium_jwt::{Buffers, Es256Key, KeySet, UnixTime, Verifier};
 use tower_service::Service;
 
@@ -84,7 +83,7 @@ pub struct Verified {
 
 impl Verified {
     fn new(identity: Identity, audience: &str) -> Self {
-        let claim_headers = identity.claims().map(|c| claim_headers(&c)).unwrap_or_default();
+        let claim_headers = identity.claims().map(claim_headers).unwrap_or_default();
         Verified { identity, audience: audience.to_owned(), claim_headers }
     }
 }
@@ -224,9 +223,8 @@ impl Authenticator {
         match config.verify(token, audience) {
             Attempt::Done(decision) => decision,
             Attempt::Refetch => {
-                let refetches = config.keys.iter().filter_map(Keys::source).filter(|r| r.may_refetch());
-                for remote in refetches {
-                    remote.refetch_for_request().await;
+                for keys in config.keys.iter().filter(|k| k.may_refetch()) {
+                    keys.refetch_for_request().await;
                 }
                 match config.verify(token, audience) {
                     Attempt::Done(decision) => decision,
@@ -260,7 +258,10 @@ impl WithKeys for Check<'_> {
             verifier = verifier.with_issuer(issuer);
         }
         BUFFERS.with_borrow_mut(|buffers| {
-            verifier.verify(self.token, self.now, &mut **buffers).map(|claims| Identity::new(&claims))
+            let claims = verifier.verify(self.token, self.now, &mut **buffers)?;
+            // Pomerium names each key by its thumbprint: the kid an operator finds in the JWKS.
+            let kid = keys.keys().nth(claims.key_index()).map(|key| key.public_key().pomerium_kid());
+            Ok(Identity::new(&claims, kid.map(|kid| kid.as_str().to_owned()).unwrap_or_default()))
         })
     }
 }
@@ -288,11 +289,11 @@ impl Config {
     }
 
     fn may_refetch(&self) -> bool {
-        self.keys.iter().filter_map(Keys::source).any(|r| r.may_refetch())
+        self.keys.iter().any(Keys::may_refetch)
     }
 
     fn retry_after(&self) -> u64 {
-        self.keys.iter().filter_map(Keys::source).map(|r| r.cooldown().as_secs().max(1)).min().unwrap_or(30)
+        self.keys.iter().map(Keys::retry_after).min().unwrap_or(30)
     }
 
     /// One pass over the key sets: the first that verifies wins; a refusal from a set that
@@ -433,22 +434,35 @@ pub fn forward_auth_response<B: Default>(decision: &Decision, method: &str, targ
 /// [`forward_auth_response`] of [`Authenticator::decide`], for the original target
 /// ([`original_target`]) and the host of `X-Forwarded-Host` or `Host` (set
 /// [`Authenticator::forwarded_host`]).
-#[derive(Clone, Debug)]
-pub struct ForwardAuth {
+pub struct ForwardAuth<B> {
     authenticator: Authenticator,
+    /// The response body type, made with `B::default()`: empty.
+    body: PhantomData<fn() -> B>,
 }
 
-impl ForwardAuth {
-    /// Answers with `authenticator`.
-    pub fn new(authenticator: Authenticator) -> Self {
-        ForwardAuth { authenticator }
+impl<B> Clone for ForwardAuth<B> {
+    fn clone(&self) -> Self {
+        ForwardAuth { authenticator: self.authenticator.clone(), body: PhantomData }
     }
 }
 
-impl<ReqBody: Send + 'static> Service<Request<ReqBody>> for ForwardAuth {
-    type Response = Response<Empty<Bytes>>;
+impl<B> fmt::Debug for ForwardAuth<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ForwardAuth").field("authenticator", &self.authenticator).finish()
+    }
+}
+
+impl<B> ForwardAuth<B> {
+    /// Answers with `authenticator`, responses with an empty body of type `B`.
+    pub fn new(authenticator: Authenticator) -> Self {
+        ForwardAuth { authenticator, body: PhantomData }
+    }
+}
+
+impl<ReqBody: Send + 'static, B: Default + Send + 'static> Service<Request<ReqBody>> for ForwardAuth<B> {
+    type Response = Response<B>;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Empty<Bytes>>, Infallible>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<B>, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))

@@ -1,5 +1,7 @@
 //! The verified identity handlers receive: an owned copy of the token's claims.
 
+use std::sync::OnceLock;
+
 use pomerium_jwt::{Audience, Claims};
 use serde_json::{Map, Value};
 
@@ -10,8 +12,12 @@ use serde_json::{Map, Value};
 ///
 /// The standard claims are fields; every claim, custom ones included (Pomerium's
 /// `jwt_claims_headers`, such as `given_name`), is available through [`Identity::claim`] and
-/// [`Identity::claims`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// [`Identity::claims`], read from the payload on the first call and kept.
+///
+/// With the `serde` feature, `Identity` is `Serialize`: the fields below (the payload and the
+/// custom claims are left out; serialize [`Identity::claims`] for those).
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Identity {
     /// `iss`: who issued the token (the route's host, for current Pomerium).
@@ -38,12 +44,34 @@ pub struct Identity {
     pub iat: u64,
     /// `nbf`, in seconds since the Unix epoch, when present.
     pub nbf: Option<u64>,
-    /// The verified payload JSON as signed, parsed only when asked for.
+    /// The key that verified the token: Pomerium's kid for it, the hex SHA-256 RFC 7638
+    /// thumbprint, which is the `kid` Pomerium's JWKS gives that key. During a rotation it tells
+    /// whether the old or the new key signed (for a key loaded from PEM, where there is no kid,
+    /// still its thumbprint).
+    pub kid: String,
+    /// The key that verified the token: its position among the keys loaded (see
+    /// [`Claims::key_index`]).
+    pub key_index: usize,
+    /// The verified payload JSON as signed.
+    #[cfg_attr(feature = "serde", serde(skip))]
     payload: String,
+    /// Every claim, read from `payload` on the first call that needs it.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    claims: OnceLock<Option<Map<String, Value>>>,
 }
 
+/// Two identities are equal when their tokens' payloads and keys are: whether the claims were
+/// read yet does not count.
+impl PartialEq for Identity {
+    fn eq(&self, other: &Self) -> bool {
+        self.payload == other.payload && self.kid == other.kid && self.key_index == other.key_index
+    }
+}
+
+impl Eq for Identity {}
+
 impl Identity {
-    pub(crate) fn new(claims: &Claims<'_>) -> Self {
+    pub(crate) fn new(claims: &Claims<'_>, kid: String) -> Self {
         let owned = |s: Option<&str>| s.map(str::to_owned);
         Identity {
             iss: claims.iss.to_owned(),
@@ -61,7 +89,10 @@ impl Identity {
             exp: claims.exp,
             iat: claims.iat,
             nbf: claims.nbf,
+            kid,
+            key_index: claims.key_index(),
             payload: claims.payload().to_owned(),
+            claims: OnceLock::new(),
         }
     }
 
@@ -70,15 +101,18 @@ impl Identity {
         self.groups.iter().any(|g| g == group)
     }
 
-    /// Every claim of the verified token, as JSON values, custom claims included.
+    /// Every claim of the verified token, as JSON values, custom claims included. The payload
+    /// is read on the first call (of this or [`Identity::claim`]) and kept for later ones.
     ///
     /// `None` only for the rare payload that the verifier accepts but `serde_json` does not read
     /// (a number beyond `f64`, a lone surrogate in a claim the verifier skips).
-    pub fn claims(&self) -> Option<Map<String, Value>> {
-        match serde_json::from_str(&self.payload).ok()? {
-            Value::Object(map) => Some(map),
-            _ => None,
-        }
+    pub fn claims(&self) -> Option<&Map<String, Value>> {
+        self.claims
+            .get_or_init(|| match serde_json::from_str(&self.payload) {
+                Ok(Value::Object(map)) => Some(map),
+                _ => None,
+            })
+            .as_ref()
     }
 
     /// The verified token's payload JSON exactly as signed, for a JSON library of your choice.
@@ -87,8 +121,8 @@ impl Identity {
     }
 
     /// One claim of the verified token by name, custom claims included; `None` when absent.
-    pub fn claim(&self, name: &str) -> Option<Value> {
-        self.claims()?.remove(name)
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.claims()?.get(name)
     }
 }
 

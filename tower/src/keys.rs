@@ -2,18 +2,24 @@
 //! held as an immutable bundle that is built off the request path and swapped atomically.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+#[cfg(feature = "remote")]
+use std::sync::Mutex;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwapOption;
+#[cfg(feature = "remote")]
 use bytes::Bytes;
 use ouroboros::self_referencing;
 use pomerium_jwt::{BaseTable, Capacity, Es256Key, KeySet, PrecomputedKey, PublicKey, TableEntry, Window};
 
 use crate::error::LoadError;
+use crate::metrics;
+#[cfg(feature = "remote")]
 use crate::remote::Remote;
 
 /// Keys held at once. A token is tried against at most this many keys, so it bounds what a
-/// forged token costs; Pomerium publishes one key, two while it rotates.
+/// forged token costs; Pomerium publishes one key, two while it rotates. A document with more
+/// is refused whole ([`LoadError::TooManyKeys`]): which of its keys to drop cannot be guessed.
 pub const MAX_KEYS: usize = 8;
 
 /// How keys are prepared for verification: the memory/speed choice.
@@ -111,6 +117,9 @@ impl Bundle {
         match keys.add_any(document, &mut scratch) {
             Ok(0) => return Err(LoadError::NoUsableKey),
             Ok(_) => {}
+            Err(pomerium_jwt::Error::Capacity(Capacity::Keys)) => {
+                return Err(LoadError::TooManyKeys { limit: MAX_KEYS });
+            }
             Err(e) => return Err(LoadError::Keys(e)),
         }
         let Tables::Precomputed { generator: g_window, key: window } = tables else {
@@ -150,22 +159,28 @@ impl Bundle {
 /// The keys in use, shared by the layer's services and the refresh task.
 pub(crate) struct State {
     current: ArcSwapOption<Bundle>,
+    /// How a fetched document's keys are prepared.
+    #[cfg(feature = "remote")]
     tables: Tables,
     /// The document the keys in use came from: the same document again is not rebuilt.
+    #[cfg(feature = "remote")]
     document: Mutex<Option<Bytes>>,
 }
 
 impl State {
+    #[cfg(feature = "remote")]
     pub(crate) fn empty(tables: Tables) -> Self {
         State { current: ArcSwapOption::empty(), tables, document: Mutex::new(None) }
     }
 
+    #[cfg(feature = "remote")]
     fn document(&self) -> std::sync::MutexGuard<'_, Option<Bytes>> {
         self.document.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Replaces the keys in use with those of `document`, built on a blocking thread; on any
     /// error the keys in use stay. Returns how many keys are in use.
+    #[cfg(feature = "remote")]
     pub(crate) async fn replace(&self, document: Bytes) -> Result<usize, LoadError> {
         if let Some(current) = self.current.load_full()
             && self.document().as_ref() == Some(&document)
@@ -180,7 +195,14 @@ impl State {
         let len = bundle.len();
         self.current.store(Some(Arc::new(bundle)));
         *self.document() = Some(document);
+        metrics::keys(len);
         Ok(len)
+    }
+
+    /// Whether keys are in use.
+    #[cfg(feature = "remote")]
+    pub(crate) fn has_keys(&self) -> bool {
+        self.current.load().is_some()
     }
 
     pub(crate) fn load(&self) -> Option<Arc<Bundle>> {
@@ -189,8 +211,10 @@ impl State {
 }
 
 /// Aborts the refresh task when the last [`Keys`] clone is dropped.
+#[cfg(feature = "remote")]
 struct Task(tokio::task::JoinHandle<()>);
 
+#[cfg(feature = "remote")]
 impl Drop for Task {
     fn drop(&mut self) {
         self.0.abort();
@@ -203,13 +227,13 @@ impl Drop for Task {
 #[derive(Clone)]
 pub struct Keys {
     state: Arc<State>,
-    remote: Option<Arc<Remote>>,
-    _task: Option<Arc<Task>>,
+    #[cfg(feature = "remote")]
+    remote: Option<(Arc<Remote>, Arc<Task>)>,
 }
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keys").field("len", &self.len()).field("remote", &self.remote.is_some()).finish()
+        f.debug_struct("Keys").field("len", &self.len()).field("remote", &self.source().is_some()).finish()
     }
 }
 
@@ -232,8 +256,19 @@ impl Keys {
     /// As [`Keys::from_bytes`].
     pub fn from_bytes_with(document: &[u8], tables: Tables) -> Result<Self, LoadError> {
         let bundle = Bundle::build(document, tables)?;
-        let state = State { current: ArcSwapOption::from_pointee(bundle), tables, document: Mutex::new(None) };
-        Ok(Keys { state: Arc::new(state), remote: None, _task: None })
+        metrics::keys(bundle.len());
+        let state = State {
+            current: ArcSwapOption::from_pointee(bundle),
+            #[cfg(feature = "remote")]
+            tables,
+            #[cfg(feature = "remote")]
+            document: Mutex::new(None),
+        };
+        Ok(Keys {
+            state: Arc::new(state),
+            #[cfg(feature = "remote")]
+            remote: None,
+        })
     }
 
     /// The keys of a key file; see [`Keys::from_bytes`].
@@ -252,8 +287,9 @@ impl Keys {
         Self::from_bytes_with(&std::fs::read(path).map_err(LoadError::Io)?, tables)
     }
 
+    #[cfg(feature = "remote")]
     pub(crate) fn remote(state: Arc<State>, remote: Arc<Remote>, task: tokio::task::JoinHandle<()>) -> Self {
-        Keys { state, remote: Some(remote), _task: Some(Arc::new(Task(task))) }
+        Keys { state, remote: Some((remote, Arc::new(Task(task)))) }
     }
 
     /// How many keys are in use now (0 while a remote JWKS started without keys has none yet).
@@ -270,7 +306,41 @@ impl Keys {
         self.state.load()
     }
 
-    pub(crate) fn source(&self) -> Option<&Remote> {
-        self.remote.as_deref()
+    #[cfg(feature = "remote")]
+    fn source(&self) -> Option<&Remote> {
+        self.remote.as_ref().map(|(remote, _)| &**remote)
+    }
+
+    #[cfg(not(feature = "remote"))]
+    #[allow(clippy::unused_self)]
+    fn source(&self) -> Option<()> {
+        None
+    }
+
+    /// Whether a request whose token has an unknown kid (or that came while there are no keys)
+    /// may wait for a fetch of the remote JWKS now.
+    pub(crate) fn may_refetch(&self) -> bool {
+        #[cfg(feature = "remote")]
+        return self.source().is_some_and(Remote::may_refetch);
+        #[cfg(not(feature = "remote"))]
+        false
+    }
+
+    /// Asks the remote JWKS, if any, for a fetch, and waits for it (see `Remote`).
+    #[cfg_attr(not(feature = "remote"), allow(clippy::unused_async))]
+    pub(crate) async fn refetch_for_request(&self) {
+        #[cfg(feature = "remote")]
+        if let Some(remote) = self.source() {
+            remote.refetch_for_request().await;
+        }
+    }
+
+    /// Seconds a client should wait before retrying a `503`: the cooldown of the remote JWKS.
+    pub(crate) fn retry_after(&self) -> u64 {
+        #[cfg(feature = "remote")]
+        if let Some(remote) = self.source() {
+            return remote.cooldown().as_secs().max(1);
+        }
+        30
     }
 }

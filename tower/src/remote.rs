@@ -1,6 +1,6 @@
 //! Fetching and refreshing a JWKS from the one URL the operator configured: the schedule (a
 //! small state machine with no clock of its own), the HTTP client (a trait, so tests inject
-//! failures), and the background task that joins them.
+//! failures; reqwest in production), and the background task that joins them.
 //!
 //! The URL never comes from a token. Pomerium's own SDK fetches keys from the token's `iss`,
 //! which lets a forged token choose where its keys come from; here a token can at most ask for
@@ -14,24 +14,42 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
+use http::header::{CACHE_CONTROL, ETAG, HeaderMap};
+use http::{StatusCode, Uri};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use crate::error::LoadError;
-use crate::keys::{Keys, State, Tables};
+use crate::keys::{Keys, MAX_KEYS, State, Tables};
+use crate::metrics;
 
 /// A boxed future, as [`JwksClient::get`] returns.
-pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Bytes, LoadError>> + Send + 'a>>;
+pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Fetched, LoadError>> + Send + 'a>>;
 
-/// Something that fetches the body of a URL: [`HttpClient`] in production, a fake in tests.
+/// What one fetch brought.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// `200 OK`: the document, with the server's caching headers.
+    Document {
+        /// The body.
+        body: Bytes,
+        /// The `ETag` header, sent back as `If-None-Match` by the next fetch.
+        etag: Option<String>,
+        /// `Cache-Control: max-age` (`Some(0)` for `no-cache` or `no-store`).
+        max_age: Option<Duration>,
+    },
+    /// `304 Not Modified` to `If-None-Match`: the document of that ETag is still current.
+    NotModified {
+        /// `Cache-Control: max-age` of the answer.
+        max_age: Option<Duration>,
+    },
+}
+
+/// Something that fetches a JWKS: [`HttpClient`] in production, a fake in tests.
 pub trait JwksClient: Send + Sync + 'static {
-    /// The body of a `200 OK` answer to `GET url`, or why there is none.
-    fn get<'a>(&'a self, url: &'a Uri) -> FetchFuture<'a>;
+    /// `GET url`, with `If-None-Match: etag` when `etag` is given: the document of a `200 OK`,
+    /// [`Fetched::NotModified`] for a `304`, or why there is neither.
+    fn get<'a>(&'a self, url: &'a Uri, etag: Option<&'a str>) -> FetchFuture<'a>;
 }
 
 /// A remote JWKS, such as `https://authenticate.example.com/.well-known/pomerium/jwks.json`,
@@ -42,8 +60,8 @@ pub trait JwksClient: Send + Sync + 'static {
 /// | --- | --- | --- |
 /// | [`max_age`](RemoteJwks::max_age) | 10 min | the keys are fetched again this long after the last good fetch |
 /// | [`cooldown`](RemoteJwks::cooldown) | 30 s | at most one fetch per cooldown for tokens with an unknown `kid`; also the retry delay after a failed fetch |
-/// | [`connect_timeout`](RemoteJwks::connect_timeout) | 5 s | name lookup, TCP connect and TLS handshake |
-/// | [`read_timeout`](RemoteJwks::read_timeout) | 10 s | from the request sent to the last body byte |
+/// | [`connect_timeout`](RemoteJwks::connect_timeout) | 5 s | one deadline for name lookup, TCP connect and TLS handshake together |
+/// | [`read_timeout`](RemoteJwks::read_timeout) | 10 s | the longest wait for the next byte of the answer; the whole fetch ends at `connect_timeout + read_timeout` |
 /// | [`max_body`](RemoteJwks::max_body) | 1 MiB | a longer body fails the fetch (Pomerium's JWKS is under 1 KiB) |
 /// | [`start_without_keys`](RemoteJwks::start_without_keys) | off | see below |
 ///
@@ -53,13 +71,20 @@ pub trait JwksClient: Send + Sync + 'static {
 /// fetch succeeds the layer answers `503 Service Unavailable` (the keys are missing, not the
 /// client's credentials), retrying the fetch once per cooldown.
 ///
+/// **Caching as a browser would.** A `Cache-Control: max-age` on the answer sets when the keys
+/// are fetched next, kept between the cooldown (never sooner) and `max_age` (never later);
+/// `no-cache` and `no-store` mean the cooldown. An `ETag` is sent back as `If-None-Match`, and a
+/// `304 Not Modified` keeps the keys in use and counts as a good fetch.
+///
 /// **Failures never cost the keys in use.** A fetch that fails, times out, is too large, or
 /// yields no usable P-256 key leaves the last good keys in place (logged at `warn`), and is
-/// retried after the cooldown. Redirects are not followed: configure the final URL.
+/// retried after the cooldown. A document with more than [`MAX_KEYS`] keys is refused whole
+/// (logged at `error`: rotation has stopped until the document shrinks). Redirects are not
+/// followed: configure the final URL. Proxy variables (`HTTPS_PROXY`) are not read.
 ///
-/// **Transport.** `https` with rustls (the `ring` provider) and the Mozilla roots of
-/// `webpki-roots`, or a [`rustls::ClientConfig`] of yours for a private CA. Plain `http` only to a
-/// loopback address (`127.0.0.0/8`, `[::1]`, `localhost`) unless
+/// **Transport.** reqwest over HTTP/1.1; `https` with rustls (the `ring` provider) and the
+/// Mozilla roots of `webpki-roots`, or a [`rustls::ClientConfig`] of yours for a private CA. Plain
+/// `http` only to a loopback address (`127.0.0.0/8`, `[::1]`, `localhost`) unless
 /// [`allow_plain_http`](RemoteJwks::allow_plain_http) says otherwise.
 #[must_use = "nothing is fetched until start() is awaited"]
 pub struct RemoteJwks {
@@ -115,13 +140,14 @@ impl RemoteJwks {
         self
     }
 
-    /// The limit for the name lookup, the TCP connection and the TLS handshake together.
+    /// One deadline for the name lookup, the TCP connection and the TLS handshake together.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// The limit from sending the request to the last byte of the body.
+    /// The longest wait for the answer's next byte once connected; a whole fetch ends at
+    /// `connect_timeout + read_timeout` however the bytes trickle.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
         self
@@ -160,7 +186,8 @@ impl RemoteJwks {
     }
 
     /// Fetches with `client` instead of the built-in [`HttpClient`]; for tests and for proxies.
-    /// The URL rules above, the body cap and the sum of the two timeouts still apply.
+    /// The URL rules above, the body cap, the key limit and the sum of the two timeouts still
+    /// apply.
     pub fn client(mut self, client: Arc<dyn JwksClient>) -> Self {
         self.client = Some(client);
         self
@@ -172,7 +199,9 @@ impl RemoteJwks {
     ///
     /// # Errors
     /// [`LoadError::Url`] for a plain-http URL to a host that is not loopback (without
-    /// [`RemoteJwks::allow_plain_http`]); unless started without keys, the first fetch's error.
+    /// [`RemoteJwks::allow_plain_http`]); [`LoadError::Http`] if the HTTP client cannot be built
+    /// (a TLS configuration reqwest does not take); unless started without keys, the first
+    /// fetch's error, such as [`LoadError::TooManyKeys`].
     pub async fn start(self) -> Result<Keys, LoadError> {
         if self.url.scheme_str() == Some("http") && !self.plain_http && !is_loopback(&self.url) {
             return Err(LoadError::Url("plain http to a host that is not loopback"));
@@ -184,7 +213,7 @@ impl RemoteJwks {
                 self.connect_timeout,
                 self.read_timeout,
                 self.max_body,
-            )),
+            )?),
         };
         let state = Arc::new(State::empty(self.tables));
         let schedule = Schedule::new(self.max_age, self.cooldown);
@@ -196,11 +225,12 @@ impl RemoteJwks {
             done: watch::channel(0).0,
             wait_limit: self.connect_timeout.saturating_add(self.read_timeout).saturating_add(Duration::from_secs(1)),
             max_body: self.max_body,
+            etag: Mutex::new(None),
         });
         if !self.without_keys {
             remote.begin(Instant::now());
             let outcome = remote.fetch_into(&state).await;
-            remote.finish(Instant::now(), outcome.is_ok());
+            remote.finish(Instant::now(), outcome.as_ref().map(|fresh| *fresh).map_err(|_| ()));
             outcome?;
         }
         let task = tokio::spawn(run(remote.clone(), state.clone()));
@@ -208,103 +238,151 @@ impl RemoteJwks {
     }
 }
 
-/// The built-in client: one HTTP/1.1 `GET` per fetch over a new connection (a fetch every few
-/// minutes does not need a pool), `https` through rustls.
+/// The built-in client: reqwest over HTTP/1.1, rustls for `https`, no redirects, no proxy, one
+/// connect deadline (name lookup, TCP and TLS handshake together), a limit on each wait for the
+/// answer, a deadline for the whole fetch (the two timeouts added), and a body cap.
 pub struct HttpClient {
-    tls: tokio_rustls::TlsConnector,
-    connect_timeout: Duration,
-    read_timeout: Duration,
+    client: reqwest::Client,
+    /// Connect and read timeouts together: the longest a whole fetch may take.
+    limit: Duration,
     max_body: usize,
 }
 
 impl HttpClient {
     /// A client with these limits.
+    ///
+    /// # Errors
+    /// [`LoadError::Http`] when reqwest cannot build a client with this TLS configuration.
     pub fn new(
         tls: Arc<rustls::ClientConfig>,
         connect_timeout: Duration,
         read_timeout: Duration,
         max_body: usize,
-    ) -> Self {
-        HttpClient { tls: tokio_rustls::TlsConnector::from(tls), connect_timeout, read_timeout, max_body }
+    ) -> Result<Self, LoadError> {
+        let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(Arc::unwrap_or_clone(tls))
+            .connect_timeout(connect_timeout)
+            // No byte for this long ends the fetch; the whole of it is bounded below.
+            .read_timeout(read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .http1_only()
+            // A fetch every few minutes: a new connection each time, nothing kept open.
+            .pool_max_idle_per_host(0)
+            .user_agent(concat!("pomerium-jwt-tower/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| LoadError::Http(e.to_string()))?;
+        Ok(HttpClient { client, limit: connect_timeout.saturating_add(read_timeout), max_body })
     }
 
-    async fn fetch(&self, url: &Uri) -> Result<Bytes, LoadError> {
-        let host = url.host().ok_or(LoadError::Url("no host"))?;
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let https = url.scheme_str() == Some("https");
-        let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let connect = async {
-            let mut last = None;
-            for addr in tokio::net::lookup_host((bare, port)).await.map_err(LoadError::connect)? {
-                match TcpStream::connect(addr).await {
-                    Ok(stream) => return Ok(stream),
-                    Err(e) => last = Some(e),
-                }
-            }
-            Err(last.map_or(LoadError::Connect("the name has no address".into()), LoadError::connect))
-        };
-        let tcp = tokio::time::timeout(self.connect_timeout, connect).await.map_err(|_| LoadError::Timeout)??;
-        if https {
-            let name = rustls::pki_types::ServerName::try_from(bare.to_owned())
-                .map_err(|_| LoadError::Url("host is not a valid TLS server name"))?;
-            let tls = tokio::time::timeout(self.connect_timeout, self.tls.connect(name, tcp))
-                .await
-                .map_err(|_| LoadError::Timeout)?
-                .map_err(|e| LoadError::Tls(e.to_string()))?;
-            self.exchange(tls, url).await
-        } else {
-            self.exchange(tcp, url).await
+    async fn fetch(&self, url: &Uri, etag: Option<&str>) -> Result<Fetched, LoadError> {
+        let mut request =
+            self.client.get(url.to_string()).header(http::header::ACCEPT, "application/json, application/jwk-set+json");
+        if let Some(etag) = etag {
+            request = request.header(http::header::IF_NONE_MATCH, etag);
         }
-    }
-
-    async fn exchange<I>(&self, io: I, url: &Uri) -> Result<Bytes, LoadError>
-    where
-        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
+        // The connect deadline is reqwest's, over lookup, TCP and TLS at once; the read deadline
+        // follows it, so the whole exchange is bounded by the two together.
         let exchange = async {
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(io)).await.map_err(LoadError::http)?;
-            let connection = tokio::spawn(connection);
-            let authority = url.authority().map(http::uri::Authority::as_str).unwrap_or_default();
-            let path = url.path_and_query().map_or("/", |p| p.as_str());
-            let request = Request::get(path)
-                .header(http::header::HOST, authority)
-                .header(http::header::ACCEPT, "application/json, application/jwk-set+json")
-                .header(http::header::USER_AGENT, concat!("pomerium-jwt-tower/", env!("CARGO_PKG_VERSION")))
-                .body(Empty::<Bytes>::new())
-                .map_err(LoadError::http)?;
-            let response = sender.send_request(request).await.map_err(LoadError::http)?;
-            if response.status() != StatusCode::OK {
-                connection.abort();
-                return Err(LoadError::Status(response.status().as_u16()));
+            let mut response = request.send().await.map_err(|e| load_error(&e))?;
+            let max_age = max_age(response.headers());
+            match response.status() {
+                StatusCode::OK => {}
+                StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified { max_age }),
+                status => return Err(LoadError::Status(status.as_u16())),
             }
-            let mut body = response.into_body();
-            let mut bytes = BytesMut::new();
-            while let Some(frame) = body.frame().await {
-                if let Ok(data) = frame.map_err(LoadError::http)?.into_data() {
-                    if data.len() > self.max_body.saturating_sub(bytes.len()) {
-                        connection.abort();
-                        return Err(LoadError::TooLarge { limit: self.max_body });
-                    }
-                    bytes.extend_from_slice(&data);
+            let etag = response.headers().get(ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let mut body = BytesMut::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| load_error(&e))? {
+                if chunk.len() > self.max_body.saturating_sub(body.len()) {
+                    return Err(LoadError::TooLarge { limit: self.max_body });
                 }
+                body.extend_from_slice(&chunk);
             }
-            connection.abort();
-            Ok(bytes.freeze())
+            Ok(Fetched::Document { body: body.freeze(), etag, max_age })
         };
-        tokio::time::timeout(self.read_timeout, exchange).await.map_err(|_| LoadError::Timeout)?
+        tokio::time::timeout(self.limit, exchange).await.map_err(|_| LoadError::Timeout)?
     }
 }
 
 impl JwksClient for HttpClient {
-    fn get<'a>(&'a self, url: &'a Uri) -> FetchFuture<'a> {
-        Box::pin(self.fetch(url))
+    fn get<'a>(&'a self, url: &'a Uri, etag: Option<&'a str>) -> FetchFuture<'a> {
+        Box::pin(self.fetch(url, etag))
     }
 }
 
+/// The `LoadError` of a reqwest error: a timeout, a TLS failure (a rustls error anywhere in the
+/// chain of sources), a connection failure, or another HTTP failure.
+fn load_error(error: &reqwest::Error) -> LoadError {
+    if error.is_timeout() {
+        return LoadError::Timeout;
+    }
+    if let Some(tls) = rustls_error(error) {
+        return LoadError::Tls(tls.to_string());
+    }
+    let chain = chain(error);
+    if error.is_connect() { LoadError::Connect(chain) } else { LoadError::Http(chain) }
+}
+
+/// The rustls error behind `error`, if any. An `io::Error`'s `source()` skips the error it
+/// wraps (tokio-rustls wraps rustls's that way), so it is opened with `get_ref()`.
+fn rustls_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = error.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+        return rustls_error(inner);
+    }
+    error.source().and_then(rustls_error)
+}
+
+/// An error with its sources, `a: b: c`: reqwest's own message alone says little.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+/// `Cache-Control: max-age=N` in seconds; `Some(0)` for `no-cache` and `no-store`, which forbid
+/// reuse without asking; `None` when the header says nothing of freshness.
+pub(crate) fn max_age(headers: &HeaderMap) -> Option<Duration> {
+    let mut found = None;
+    for value in headers.get_all(CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else { continue };
+        for directive in value.split(',') {
+            let (name, argument) = match directive.split_once('=') {
+                Some((name, argument)) => (name.trim(), Some(argument.trim().trim_matches('"'))),
+                None => (directive.trim(), None),
+            };
+            if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store") {
+                return Some(Duration::ZERO);
+            }
+            if name.eq_ignore_ascii_case("max-age")
+                && let Some(seconds) = argument.and_then(|a| a.parse::<u64>().ok())
+            {
+                // A repeated max-age: the shortest, as the more careful reading.
+                found = Some(found.map_or(seconds, |f: u64| f.min(seconds)));
+            }
+        }
+    }
+    found.map(Duration::from_secs)
+}
+
 /// rustls with the `ring` provider and the Mozilla roots.
+///
+/// rustls 0.23.48 deprecates `ring::default_provider` because ring has no post-quantum key
+/// exchange. What travels here is a public key document, whose secrecy does not matter, and the
+/// server is authenticated by its classical certificate signature either way; ring builds in
+/// seconds, where aws-lc-rs (the provider with it) needs a C build of minutes. So ring stays, by
+/// choice, with the lint allowed at this one call.
 fn default_tls() -> Arc<rustls::ClientConfig> {
     let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
         Ok(builder) => builder.with_root_certificates(roots).with_no_client_auth(),
@@ -362,6 +440,9 @@ pub(crate) struct Schedule {
     last_ok: bool,
     /// When the last good fetch finished.
     last_success: Option<Instant>,
+    /// How long the last good fetch's keys stay fresh: the server's `max-age` between the
+    /// cooldown and the max age, or the max age.
+    fresh_for: Duration,
     in_flight: bool,
     /// A request asked for a fetch that has not started yet.
     wanted: bool,
@@ -375,6 +456,7 @@ impl Schedule {
             last_attempt: None,
             last_ok: false,
             last_success: None,
+            fresh_for: max_age,
             in_flight: false,
             wanted: false,
         }
@@ -411,7 +493,7 @@ impl Schedule {
             _ if self.wanted => now,
             // After a failure, retry once the cooldown has passed.
             (Some(at), _) if !self.last_ok => later(at, self.cooldown),
-            (_, Some(good)) => later(good, self.max_age),
+            (_, Some(good)) => later(good, self.fresh_for),
             (Some(at), None) => later(at, self.cooldown),
         };
         if due <= now { Next::Fetch } else { Next::SleepUntil(due) }
@@ -424,14 +506,19 @@ impl Schedule {
         self.last_attempt = Some(now);
     }
 
-    /// The fetch that started last has finished. The cooldown counts from here: a fetch that
-    /// took long (a slow server) is not followed at once by another.
-    pub(crate) fn finish(&mut self, now: Instant, ok: bool) {
+    /// The fetch that started last has finished: `Ok` with the server's `max-age` if it said
+    /// one, or `Err`. The cooldown counts from here: a fetch that took long (a slow server) is
+    /// not followed at once by another.
+    pub(crate) fn finish(&mut self, now: Instant, outcome: Result<Option<Duration>, ()>) {
         self.in_flight = false;
         self.last_attempt = Some(now);
-        self.last_ok = ok;
-        if ok {
+        self.last_ok = outcome.is_ok();
+        if let Ok(server_max_age) = outcome {
             self.last_success = Some(now);
+            // Never sooner than the cooldown (a server saying max-age=0 does not make every
+            // minute a fetch), never later than the operator's max age.
+            self.fresh_for =
+                server_max_age.map_or(self.max_age, |age| age.clamp(self.cooldown.min(self.max_age), self.max_age));
         }
     }
 }
@@ -449,6 +536,8 @@ pub(crate) struct Remote {
     wait_limit: Duration,
     /// The longest body accepted.
     max_body: usize,
+    /// The `ETag` of the document whose keys are in use.
+    etag: Mutex<Option<String>>,
 }
 
 impl Remote {
@@ -463,8 +552,8 @@ impl Remote {
         self.with_schedule(|s| s.begin(now));
     }
 
-    fn finish(&self, now: Instant, ok: bool) {
-        self.with_schedule(|s| s.finish(now, ok));
+    fn finish(&self, now: Instant, outcome: Result<Option<Duration>, ()>) {
+        self.with_schedule(|s| s.finish(now, outcome));
         self.done.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -489,20 +578,53 @@ impl Remote {
         self.with_schedule(|s| s.cooldown)
     }
 
-    /// One fetch; on success the keys in use are replaced, otherwise they stay.
-    async fn fetch_into(&self, state: &State) -> Result<usize, LoadError> {
+    fn etag(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.etag.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// One fetch; on success the keys in use are replaced (or kept, for a `304`), otherwise they
+    /// stay. Returns the server's `max-age`, if it gave one.
+    async fn fetch_into(&self, state: &State) -> Result<Option<Duration>, LoadError> {
+        // An ETag is sent only while its document's keys are the ones in use.
+        let etag = if state.has_keys() { self.etag().clone() } else { None };
         // The built-in client keeps its own limits; these hold for an injected one too.
-        let outcome = match tokio::time::timeout(self.wait_limit, self.client.get(&self.url)).await {
-            Ok(Ok(body)) if body.len() > self.max_body => Err(LoadError::TooLarge { limit: self.max_body }),
-            Ok(Ok(body)) => state.replace(body).await,
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(LoadError::Timeout),
+        let fetched = tokio::time::timeout(self.wait_limit, self.client.get(&self.url, etag.as_deref()))
+            .await
+            .unwrap_or(Err(LoadError::Timeout));
+        let outcome = match fetched {
+            Ok(Fetched::NotModified { max_age }) if etag.is_some() => {
+                tracing::debug!(url = %self.url, "JWKS not modified; the keys in use stay");
+                metrics::fetched("not_modified");
+                return Ok(max_age);
+            }
+            Ok(Fetched::NotModified { .. }) => Err(LoadError::Status(304)),
+            Ok(Fetched::Document { body, .. }) if body.len() > self.max_body => {
+                Err(LoadError::TooLarge { limit: self.max_body })
+            }
+            Ok(Fetched::Document { body, etag, max_age }) => state.replace(body).await.map(|n| {
+                *self.etag() = etag;
+                (n, max_age)
+            }),
+            Err(e) => Err(e),
         };
         match &outcome {
-            Ok(n) => tracing::debug!(url = %self.url, keys = n, "JWKS fetched"),
-            Err(e) => tracing::warn!(url = %self.url, error = %e, "JWKS fetch failed; the keys in use stay"),
+            Ok((n, _)) => {
+                tracing::debug!(url = %self.url, keys = n, "JWKS fetched");
+                metrics::fetched("ok");
+            }
+            Err(e @ LoadError::TooManyKeys { .. }) => {
+                tracing::error!(
+                    url = %self.url, error = %e, limit = MAX_KEYS,
+                    "JWKS refused: more keys than MAX_KEYS; the keys in use stay and rotation has stopped"
+                );
+                metrics::fetched("too_many_keys");
+            }
+            Err(e) => {
+                tracing::warn!(url = %self.url, error = %e, "JWKS fetch failed; the keys in use stay");
+                metrics::fetched("error");
+            }
         }
-        outcome
+        outcome.map(|(_, max_age)| max_age)
     }
 }
 
@@ -518,8 +640,8 @@ async fn run(remote: Arc<Remote>, state: Arc<State>) {
             }
             Next::Fetch => {
                 remote.begin(Instant::now());
-                let ok = remote.fetch_into(&state).await.is_ok();
-                remote.finish(Instant::now(), ok);
+                let outcome = remote.fetch_into(&state).await.map_err(|_| ());
+                remote.finish(Instant::now(), outcome);
             }
         }
     }
@@ -538,7 +660,7 @@ mod tests {
         let mut s = Schedule::new(AGE, COOL);
         assert_eq!(s.next(t0), Next::Fetch);
         s.begin(t0);
-        s.finish(t0, true);
+        s.finish(t0, Ok(None));
         assert_eq!(s.next(t0), Next::SleepUntil(t0 + AGE));
         assert_eq!(s.next(t0 + AGE), Next::Fetch);
     }
@@ -548,13 +670,13 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Schedule::new(AGE, COOL);
         s.begin(t0);
-        s.finish(t0, true);
+        s.finish(t0, Ok(None));
         let t1 = t0 + AGE;
         s.begin(t1);
-        s.finish(t1, false);
+        s.finish(t1, Err(()));
         assert_eq!(s.next(t1), Next::SleepUntil(t1 + COOL));
         s.begin(t1 + COOL);
-        s.finish(t1 + COOL, true);
+        s.finish(t1 + COOL, Ok(None));
         assert_eq!(s.next(t1 + COOL), Next::SleepUntil(t1 + COOL + AGE));
     }
 
@@ -563,7 +685,7 @@ mod tests {
         let t0 = Instant::now();
         let mut s = Schedule::new(AGE, COOL);
         s.begin(t0);
-        s.finish(t0, true);
+        s.finish(t0, Ok(None));
         // Within the cooldown of the start-up fetch: no fetch, however many ask.
         for _ in 0..1000 {
             assert_eq!(s.demand(t0 + Duration::from_secs(1)), Demand::CoolingDown);
@@ -580,7 +702,7 @@ mod tests {
             }
         }
         assert_eq!(fetches, 1);
-        s.finish(t1, true);
+        s.finish(t1, Ok(None));
         assert_eq!(s.demand(t1 + Duration::from_secs(1)), Demand::CoolingDown);
         assert_eq!(s.demand(t1 + COOL), Demand::Wait);
     }
@@ -591,7 +713,7 @@ mod tests {
         let mut s = Schedule::new(AGE, COOL);
         assert_eq!(s.demand(t0), Demand::Wait);
         s.begin(t0);
-        s.finish(t0, false);
+        s.finish(t0, Err(()));
         assert_eq!(s.demand(t0 + Duration::from_secs(29)), Demand::CoolingDown);
         assert_eq!(s.demand(t0 + COOL), Demand::Wait);
     }
@@ -602,9 +724,58 @@ mod tests {
         let mut s = Schedule::new(AGE, COOL);
         s.begin(t0);
         let t1 = t0 + Duration::from_secs(60);
-        s.finish(t1, false);
+        s.finish(t1, Err(()));
         assert_eq!(s.demand(t1 + Duration::from_secs(1)), Demand::CoolingDown);
         assert_eq!(s.next(t1), Next::SleepUntil(t1 + COOL));
+    }
+
+    #[test]
+    fn the_servers_max_age_sets_the_refresh_between_the_cooldown_and_the_max_age() {
+        let t0 = Instant::now();
+        let cases = [
+            (Some(Duration::from_secs(120)), Duration::from_secs(120)),
+            // Never sooner than the cooldown, never later than the max age.
+            (Some(Duration::ZERO), COOL),
+            (Some(Duration::from_secs(5)), COOL),
+            (Some(Duration::from_secs(86_400)), AGE),
+            (None, AGE),
+        ];
+        for (server, due) in cases {
+            let mut s = Schedule::new(AGE, COOL);
+            s.begin(t0);
+            s.finish(t0, Ok(server));
+            assert_eq!(s.next(t0), Next::SleepUntil(t0 + due), "{server:?}");
+            assert_eq!(s.next(t0 + due), Next::Fetch, "{server:?}");
+        }
+        // A failure after a short max-age: retried after the cooldown, as always.
+        let mut s = Schedule::new(AGE, COOL);
+        s.begin(t0);
+        s.finish(t0, Ok(Some(Duration::from_secs(60))));
+        let t1 = t0 + Duration::from_secs(60);
+        s.begin(t1);
+        s.finish(t1, Err(()));
+        assert_eq!(s.next(t1), Next::SleepUntil(t1 + COOL));
+    }
+
+    #[test]
+    fn cache_control_max_age() {
+        let headers = |values: &[&str]| {
+            let mut map = HeaderMap::new();
+            for v in values {
+                map.append(CACHE_CONTROL, v.parse().unwrap());
+            }
+            map
+        };
+        let secs = |n| Some(Duration::from_secs(n));
+        assert_eq!(max_age(&headers(&["max-age=300"])), secs(300));
+        assert_eq!(max_age(&headers(&["public, Max-Age=60, must-revalidate"])), secs(60));
+        assert_eq!(max_age(&headers(&["max-age=\"90\""])), secs(90));
+        assert_eq!(max_age(&headers(&["max-age=300", "max-age=100"])), secs(100));
+        assert_eq!(max_age(&headers(&["max-age=300, no-cache"])), secs(0));
+        assert_eq!(max_age(&headers(&["no-store"])), secs(0));
+        assert_eq!(max_age(&headers(&["max-age=-1", "public"])), None);
+        assert_eq!(max_age(&headers(&["s-maxage=10"])), None);
+        assert_eq!(max_age(&headers(&[])), None);
     }
 
     #[test]

@@ -107,6 +107,9 @@ pub enum Mode {
     Drop,
     /// Holds the answer until `release`, then serves the body.
     Gated(Arc<Notify>, String),
+    /// `200` with the body, `ETag: etag` and `Cache-Control: cache_control`; `304` to a request
+    /// whose `If-None-Match` is `etag`.
+    Cached { body: String, etag: String, cache_control: String },
 }
 
 /// A JWKS server on 127.0.0.1 that counts the requests it receives.
@@ -115,6 +118,8 @@ pub struct JwksServer {
     pub addr: SocketAddr,
     mode: Arc<Mutex<Mode>>,
     hits: Arc<AtomicUsize>,
+    /// The `If-None-Match` of each request, in order.
+    if_none_match: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl JwksServer {
@@ -124,6 +129,7 @@ impl JwksServer {
             addr: listener.local_addr().unwrap(),
             mode: Arc::new(Mutex::new(mode)),
             hits: Arc::new(AtomicUsize::new(0)),
+            if_none_match: Arc::new(Mutex::new(Vec::new())),
         };
         let shared = server.clone();
         tokio::spawn(async move {
@@ -136,9 +142,10 @@ impl JwksServer {
                 }
                 let shared = shared.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |_request| {
+                    let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                         let shared = shared.clone();
-                        async move { Ok::<_, std::convert::Infallible>(shared.answer().await) }
+                        let tag = request.headers().get("if-none-match").map(|v| v.to_str().unwrap().to_owned());
+                        async move { Ok::<_, std::convert::Infallible>(shared.answer(tag).await) }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -149,7 +156,8 @@ impl JwksServer {
         server
     }
 
-    async fn answer(&self) -> axum::response::Response {
+    async fn answer(&self, if_none_match: Option<String>) -> axum::response::Response {
+        self.if_none_match.lock().unwrap().push(if_none_match.clone());
         self.hits.fetch_add(1, Ordering::SeqCst);
         let mode = self.mode.lock().unwrap().clone();
         match mode {
@@ -165,11 +173,24 @@ impl JwksServer {
                 gate.notified().await;
                 body.into_response()
             }
+            Mode::Cached { body, etag, cache_control } => {
+                let headers = [("etag", etag.clone()), ("cache-control", cache_control)];
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    (StatusCode::NOT_MODIFIED, headers).into_response()
+                } else {
+                    (headers, body).into_response()
+                }
+            }
         }
     }
 
     pub fn set(&self, mode: Mode) {
         *self.mode.lock().unwrap() = mode;
+    }
+
+    /// The `If-None-Match` header of each request so far (`None` where there was none).
+    pub fn if_none_match(&self) -> Vec<Option<String>> {
+        self.if_none_match.lock().unwrap().clone()
     }
 
     /// How many requests reached the server.
@@ -213,7 +234,9 @@ pub fn reporting_app(layer: pomerium_jwt_tower::PomeriumJwtLayer, calls: Arc<Ato
                     "iss": i.iss, "aud": i.aud, "sub": i.sub, "email": i.email, "user": i.user,
                     "name": i.name, "sid": i.sid, "jti": i.jti, "groups": i.groups, "exp": i.exp,
                     "iat": i.iat, "nbf": i.nbf, "given_name": i.claim("given_name"),
-                    "claims": i.claims(),
+                    "claims": i.claims(), "kid": i.kid, "key_index": i.key_index,
+                    // The claims are read once and kept: the same map on every call.
+                    "claims_kept": std::ptr::eq(i.claims().unwrap(), i.claims().unwrap()),
                 })
             });
             let claim_headers: Vec<&str> = request
@@ -230,6 +253,12 @@ pub fn reporting_app(layer: pomerium_jwt_tower::PomeriumJwtLayer, calls: Arc<Ato
 
 /// One HTTP/1.1 request over a new connection: the status, the `Retry-After` header, the body.
 pub async fn fetch(addr: SocketAddr, headers: &[(&str, &str)]) -> (StatusCode, Option<String>, String) {
+    let (status, headers, body) = fetch_response(addr, headers).await;
+    (status, headers.get("retry-after").map(|v| v.to_str().unwrap().to_owned()), body)
+}
+
+/// One HTTP/1.1 request over a new connection: the status, the headers, the body.
+pub async fn fetch_response(addr: SocketAddr, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, String) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
@@ -239,9 +268,9 @@ pub async fn fetch(addr: SocketAddr, headers: &[(&str, &str)]) -> (StatusCode, O
     }
     let response = sender.send_request(request.body(Empty::<Bytes>::new()).unwrap()).await.unwrap();
     let status = response.status();
-    let retry = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, retry, String::from_utf8(body.to_vec()).unwrap())
+    (status, headers, String::from_utf8(body.to_vec()).unwrap())
 }
 
 pub async fn status(addr: SocketAddr, token: &str) -> StatusCode {

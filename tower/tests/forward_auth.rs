@@ -72,7 +72,7 @@ async fn any_key_source_verifies_and_public_paths_need_no_token() {
 #[tokio::test]
 async fn forward_auth_answers_200_with_claims_401_or_503() {
     let auth = Authenticator::new(vec![file_keys(&[OLD])], Audiences::new([AUD]).unwrap());
-    let mut service = ForwardAuth::new(auth);
+    let mut service = ForwardAuth::<Empty<bytes::Bytes>>::new(auth);
     let mut request =
         Request::get("/").header("x-pomerium-jwt-assertion", token(OLD)).body(Empty::<bytes::Bytes>::new()).unwrap();
     request.headers_mut().insert("x-pomerium-claim-email", HeaderValue::from_static("forged@example.com"));
@@ -86,7 +86,8 @@ async fn forward_auth_answers_200_with_claims_401_or_503() {
 
     let server = JwksServer::start(Mode::Status(500)).await;
     let keys = RemoteJwks::new(&server.url()).unwrap().start_without_keys().start().await.unwrap();
-    let mut service = ForwardAuth::new(Authenticator::new(vec![keys], Audiences::new([AUD]).unwrap()));
+    let mut service =
+        ForwardAuth::<Empty<bytes::Bytes>>::new(Authenticator::new(vec![keys], Audiences::new([AUD]).unwrap()));
     let request =
         Request::get("/").header("x-pomerium-jwt-assertion", token(OLD)).body(Empty::<bytes::Bytes>::new()).unwrap();
     let response = service.call(request).await.unwrap();

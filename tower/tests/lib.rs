@@ -15,4 +15,6 @@ mod common;
 mod example;
 mod forward_auth;
 mod layer;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod remote;

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use pomerium_jwt_tower::{JwksClient, LoadError, PomeriumJwtLayer, RemoteJwks, Tables};
+use pomerium_jwt_tower::{Fetched, JwksClient, LoadError, PomeriumJwtLayer, RemoteJwks, Tables};
 use tokio::sync::Notify;
 
 use crate::common::*;
@@ -157,7 +157,7 @@ async fn start_up_without_keys_answers_503_until_the_keys_arrive() {
     let (code, retry, body) = fetch(addr, &[("X-Pomerium-Jwt-Assertion", &token(OLD))]).await;
     assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(retry.as_deref(), Some("1"));
-    assert_eq!(body, "");
+    assert!(body.starts_with("503 Service Unavailable"), "{body:?}");
     // A missing header is still the client's fault.
     assert_eq!(fetch(addr, &[]).await.0, StatusCode::UNAUTHORIZED);
 
@@ -191,19 +191,34 @@ async fn https_is_spoken_to_https_urls() {
 struct FakeClient {
     calls: AtomicUsize,
     body: std::sync::Mutex<Result<String, u16>>,
+    /// The answer's `Cache-Control: max-age`.
+    max_age: std::sync::Mutex<Option<Duration>>,
+}
+
+impl FakeClient {
+    fn new(body: Result<String, u16>) -> Self {
+        FakeClient {
+            calls: AtomicUsize::new(0),
+            body: std::sync::Mutex::new(body),
+            max_age: std::sync::Mutex::new(None),
+        }
+    }
 }
 
 impl JwksClient for FakeClient {
-    fn get<'a>(&'a self, _url: &'a axum::http::Uri) -> pomerium_jwt_tower::FetchFuture<'a> {
+    fn get<'a>(&'a self, _url: &'a axum::http::Uri, _etag: Option<&'a str>) -> pomerium_jwt_tower::FetchFuture<'a> {
         self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let answer = self.body.lock().unwrap().clone();
-        Box::pin(async move { answer.map(Into::into).map_err(LoadError::Status) })
+        let max_age = *self.max_age.lock().unwrap();
+        Box::pin(async move {
+            answer.map(|body| Fetched::Document { body: body.into(), etag: None, max_age }).map_err(LoadError::Status)
+        })
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn refresh_at_max_age_and_retry_after_the_cooldown_on_a_paused_clock() {
-    let fake = Arc::new(FakeClient { calls: AtomicUsize::new(0), body: std::sync::Mutex::new(Ok(jwks(&[OLD]))) });
+    let fake = Arc::new(FakeClient::new(Ok(jwks(&[OLD]))));
     let calls = || fake.calls.load(std::sync::atomic::Ordering::SeqCst);
     let keys = RemoteJwks::new("https://authenticate.example.com/.well-known/pomerium/jwks.json")
         .unwrap()
@@ -264,7 +279,7 @@ async fn https_server(body: String) -> (SocketAddr, rustls::pki_types::Certifica
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let cert = certified.cert.der().clone();
     let key = rustls::pki_types::PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(ring_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -309,7 +324,7 @@ async fn https_with_the_operators_root_serves_keys_and_an_unknown_root_does_not(
     // With the operator's root (a private CA), the keys arrive over TLS and verify.
     let mut roots = rustls::RootCertStore::empty();
     roots.add(cert).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(ring_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -320,11 +335,18 @@ async fn https_with_the_operators_root_serves_keys_and_an_unknown_root_does_not(
     assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK);
 }
 
+/// ring's provider, deprecated by rustls 0.23.48 for want of post-quantum key exchange: the tests
+/// use the provider the crate uses (see `default_tls` in src/remote.rs for why).
+#[allow(deprecated)]
+fn ring_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
 /// A client that never answers, counting calls.
 struct HangingClient(AtomicUsize);
 
 impl JwksClient for HangingClient {
-    fn get<'a>(&'a self, _url: &'a axum::http::Uri) -> pomerium_jwt_tower::FetchFuture<'a> {
+    fn get<'a>(&'a self, _url: &'a axum::http::Uri, _etag: Option<&'a str>) -> pomerium_jwt_tower::FetchFuture<'a> {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Box::pin(std::future::pending())
     }
@@ -348,4 +370,136 @@ async fn an_injected_client_that_hangs_is_cut_off_by_the_timeouts() {
     assert_eq!(calls(), 1, "retried before the cooldown");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(calls(), 2, "the hung fetch was never cut off");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_servers_max_age_is_honoured_between_the_cooldown_and_the_max_age() {
+    // max_age 600 s, cooldown 30 s (the defaults); the server says how long its answer is fresh.
+    for (server_says, due) in [(120, 120), (0, 30), (86_400, 600)] {
+        let fake = Arc::new(FakeClient::new(Ok(jwks(&[OLD]))));
+        *fake.max_age.lock().unwrap() = Some(Duration::from_secs(server_says));
+        let calls = || fake.calls.load(std::sync::atomic::Ordering::SeqCst);
+        let keys = RemoteJwks::new("https://authenticate.example.com/.well-known/pomerium/jwks.json")
+            .unwrap()
+            .tables(Tables::Plain)
+            .client(fake.clone())
+            .start()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(due - 1)).await;
+        assert_eq!(calls(), 1, "max-age={server_says}: fetched again before {due} s");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(calls(), 2, "max-age={server_says}: not fetched again at {due} s");
+        drop(keys);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_etag_is_sent_back_and_a_304_keeps_the_keys() {
+    let cached = |seeds: &[u8], etag: &str| Mode::Cached {
+        body: jwks(seeds),
+        etag: etag.to_owned(),
+        cache_control: "public, max-age=1".to_owned(),
+    };
+    let server = JwksServer::start(cached(&[OLD], "\"v1\"")).await;
+    // The max age alone would not refetch within the test: the server's max-age=1 does, once the
+    // 200 ms cooldown has passed.
+    let remote = RemoteJwks::new(&server.url())
+        .unwrap()
+        .max_age(Duration::from_secs(3600))
+        .cooldown(Duration::from_millis(200))
+        .tables(Tables::Plain);
+    let addr = service(remote).await;
+    assert!(eventually(async || server.hits() >= 3).await, "max-age=1 did not bring refetches");
+    let sent = server.if_none_match();
+    assert_eq!(sent[0], None, "the first fetch has no ETag to send");
+    assert!(sent[1..].iter().all(|tag| tag.as_deref() == Some("\"v1\"")), "{sent:?}");
+    // The 304s kept the keys.
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK);
+
+    // A new document under a new ETag replaces the keys, and its ETag is sent from then on.
+    server.set(cached(&[NEW], "\"v2\""));
+    assert!(eventually(async || status(addr, &token(NEW)).await == StatusCode::OK).await, "new keys never came");
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::UNAUTHORIZED);
+    let before = server.hits();
+    assert!(eventually(async || server.hits() > before).await);
+    assert_eq!(server.if_none_match().last().unwrap().as_deref(), Some("\"v2\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwks_with_more_keys_than_max_keys_is_refused_whole() {
+    let seeds: Vec<u8> = (1..=u8::try_from(pomerium_jwt_tower::MAX_KEYS).unwrap() + 1).map(|s| s + 20).collect();
+    let server = JwksServer::start(Mode::Serve(jwks(&seeds))).await;
+    let error = RemoteJwks::new(&server.url()).unwrap().start().await.unwrap_err();
+    assert!(matches!(error, LoadError::TooManyKeys { limit: pomerium_jwt_tower::MAX_KEYS }), "{error}");
+    assert!(error.to_string().contains("more than 8 keys (MAX_KEYS)"), "{error}");
+    // Exactly MAX_KEYS is fine.
+    server.set(Mode::Serve(jwks(&seeds[1..])));
+    let keys = RemoteJwks::new(&server.url()).unwrap().tables(Tables::Plain).start().await.unwrap();
+    assert_eq!(keys.len(), pomerium_jwt_tower::MAX_KEYS);
+
+    // Later, in rotation: the keys in use stay, none of the oversized document's are taken.
+    let server = JwksServer::start(Mode::Serve(jwks(&[OLD]))).await;
+    let remote =
+        RemoteJwks::new(&server.url()).unwrap().max_age(Duration::from_millis(100)).cooldown(Duration::from_millis(50));
+    let addr = service(remote).await;
+    let mut many = seeds.clone();
+    many[0] = NEW;
+    server.set(Mode::Serve(jwks(&many)));
+    let before = server.hits();
+    assert!(eventually(async || server.hits() >= before + 2).await);
+    assert_eq!(status(addr, &token(OLD)).await, StatusCode::OK);
+    assert_eq!(status(addr, &token(NEW)).await, StatusCode::UNAUTHORIZED);
+    // And from a file.
+    let error = pomerium_jwt_tower::Keys::from_bytes(jwks(&seeds).as_bytes()).unwrap_err();
+    assert!(matches!(error, LoadError::TooManyKeys { .. }), "{error}");
+}
+
+/// One deadline for name lookup, TCP and TLS: a handshake that stalls after a slow TCP connect
+/// gets what is left of `connect_timeout`, not a fresh one. The TCP connect is slowed the way a
+/// busy server slows it: the listener's accept queue is full, the kernel drops the SYN, and the
+/// client's TCP sends it again about a second later, by when the queue has room. Then the
+/// server never answers the TLS ClientHello. The test compares the fetch's duration with the
+/// time TCP took, so a loaded machine moves both and the verdict stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_connect_and_a_stalled_handshake_share_one_deadline() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    // Backlog 0: Linux queues one connection, and drops SYNs while it is queued.
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let filler = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let server = tokio::spawn(async move {
+        // Make room only after the client's first SYN was dropped.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (queued, _) = listener.accept().await.unwrap();
+        drop((queued, filler));
+        let (stalled, _) = listener.accept().await.unwrap();
+        let connected = started.elapsed();
+        // Hold the connection open, saying nothing, until the client gives up.
+        let mut buffer = [0u8; 1024];
+        let mut stalled = stalled;
+        while tokio::io::AsyncReadExt::read(&mut stalled, &mut buffer).await.is_ok_and(|n| n > 0) {}
+        connected
+    });
+    let connect_timeout = Duration::from_millis(1500);
+    let url = format!("https://127.0.0.1:{}/jwks.json", addr.port());
+    let error = RemoteJwks::new(&url)
+        .unwrap()
+        .connect_timeout(connect_timeout)
+        .read_timeout(Duration::from_secs(30))
+        .start()
+        .await
+        .unwrap_err();
+    let gave_up = started.elapsed();
+    let connected = server.await.unwrap();
+    assert!(matches!(error, LoadError::Timeout), "{error}");
+    assert!(connected >= Duration::from_millis(500), "TCP was not slowed ({connected:?}): the test shows nothing");
+    // Two timers would give up at `connected + connect_timeout` (2.5 s here); one deadline at
+    // `connect_timeout` (1.5 s).
+    assert!(
+        gave_up + Duration::from_millis(300) < connected + connect_timeout,
+        "the handshake got a fresh deadline: TCP after {connected:?}, gave up after {gave_up:?}"
+    );
 }
