@@ -120,10 +120,20 @@ async fn check(proxy: u16, upstream: &Upstream) {
         let values: Vec<_> = seen.headers.get_all(name).iter().collect();
         assert!(values.iter().all(|v| v.is_empty()), "forged {name}: {forged} reached the app as {values:?}");
     }
+    // A user in 500 groups: a 20 KiB token in, a 12 KiB claim header out.
+    let mut many = claims();
+    many["groups"] = (0..500).map(|i| format!("group-{i:03}@example.com")).collect::<Vec<_>>().into();
+    let many = sign(OLD, &many);
+    assert!(many.len() > 16 * 1024, "{}", many.len());
+    let response = send(addr, get("/many", AUD, &[(ASSERTION, &many)])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let seen = upstream.seen().pop().unwrap();
+    assert_eq!(seen.headers["x-pomerium-claim-groups"].to_str().unwrap().split(',').count(), 500);
+
     // The other listed host with its own token passes.
     let other = sign(OLD, &claims_for(OTHER));
     assert_eq!(send(addr, get("/", OTHER, &[(ASSERTION, &other)])).await.status(), StatusCode::OK);
-    assert_eq!(upstream.seen().len(), 3);
+    assert_eq!(upstream.seen().len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

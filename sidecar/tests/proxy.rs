@@ -266,4 +266,11 @@ async fn remote_jwks_that_rotates() {
     assert_eq!(upstream.seen().len(), 3);
     let log = sidecar.log_text();
     assert!(log.contains("keys changed") || log.contains("keys loaded"), "{log}");
+    let metrics = body_text(send(sidecar.admin.unwrap(), get("/metrics", "admin", &[])).await).await;
+    let fetches: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("pomerium_jwt_jwks_fetches_total") && l.contains("ok"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(fetches as usize, hits, "JWKS fetches on /metrics: {metrics}");
 }
