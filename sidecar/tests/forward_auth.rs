@@ -86,3 +86,33 @@ async fn no_keys_yet_is_503_with_retry_after() {
     let health = send(sidecar.admin.unwrap(), get("/healthz", "admin", &[])).await;
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuer_and_leeway_options() {
+    let keys = key_file("issuer", &[OLD]);
+    let keys = keys.to_str().unwrap();
+    let authenticate = "https://authenticate.example.com";
+    let with_issuer =
+        Sidecar::start("issuer", &["--auth-only", "--key", keys, "--audience", AUD, "--issuer", authenticate]).await;
+    let mut c = claims();
+    c["iss"] = authenticate.into();
+    let from_authenticate = sign(OLD, &c);
+    assert_eq!(
+        send(with_issuer.addr, get("/", AUD, &[(ASSERTION, &from_authenticate)])).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(with_issuer.addr, get("/", AUD, &[(ASSERTION, &token())])).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Expired 30 s ago: inside the default 60 s of leeway, outside 0.
+    let mut c = claims();
+    c["exp"] = (now() - 30).into();
+    c["iat"] = (now() - 330).into();
+    let recent = sign(OLD, &c);
+    let default = Sidecar::start("leeway-default", &["--auth-only", "--key", keys, "--audience", AUD]).await;
+    assert_eq!(send(default.addr, get("/", AUD, &[(ASSERTION, &recent)])).await.status(), StatusCode::OK);
+    let strict = Sidecar::start("leeway-0", &["--auth-only", "--key", keys, "--audience", AUD, "--leeway", "0"]).await;
+    assert_eq!(send(strict.addr, get("/", AUD, &[(ASSERTION, &recent)])).await.status(), StatusCode::UNAUTHORIZED);
+}
