@@ -109,22 +109,23 @@ for round in $(seq "$ROUNDS"); do
         grep -q 'Non-2xx' "$work/$setup.$round" && { echo "non-2xx answers in $setup:"; cat "$work/$setup.$round"; exit 1; }
     done
 done
+mkdir -p target/sidecar-bench && cp "$work"/[abcd].* target/sidecar-bench/  # the raw wrk outputs
 rss() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 
 python3 - "$work" "$ROUNDS" "$(rss $pid_c)" "$(rss $pid_d)" <<'PY'
 import re, statistics, sys
 work, rounds, rss_c, rss_d = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 rows = {}
 for setup in "abcd":
     runs = []
     for r in range(1, rounds + 1):
         out = open(f"{work}/{setup}.{r}").read()
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        p50 = ms(re.search(r"50%\s+(\S+)", out).group(1))
-        p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+        p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+        p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
         runs.append((rps, p50, p99))
     runs.sort()
     rows[setup] = runs[len(runs) // 2]
