@@ -15,6 +15,7 @@ mod common;
 mod example;
 mod forward_auth;
 mod layer;
+mod logs;
 #[cfg(feature = "metrics")]
 mod metrics;
 mod remote;
