@@ -274,3 +274,20 @@ async fn remote_jwks_that_rotates() {
         .sum();
     assert_eq!(fetches as usize, hits, "JWKS fetches on /metrics: {metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_keys_yet_is_503_and_nothing_reaches_the_upstream() {
+    let upstream = Upstream::start().await;
+    let url = format!("http://{}", upstream.addr);
+    let jwks = format!("http://127.0.0.1:{}/jwks.json", free_port());
+    let sidecar = Sidecar::start(
+        "proxy-no-keys",
+        &["--upstream", &url, "--key", &jwks, "--audience", AUD, "--start-without-keys"],
+    )
+    .await;
+    let response = send(sidecar.addr, get("/", AUD, &[(ASSERTION, &token())])).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(body_text(response).await.contains("503"));
+    assert!(upstream.seen().is_empty());
+}
