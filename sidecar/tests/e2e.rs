@@ -17,7 +17,16 @@ const OTHER: &str = "other.example.com";
 struct Process(Child, std::path::PathBuf);
 
 impl Drop for Process {
+    /// SIGTERM, not SIGKILL: nginx's master then stops its workers, which SIGKILL would leave
+    /// running, listening, with no parent.
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        for _ in 0..200 {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
