@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-CRATES=(pomerium-jwt pomerium-jwt-cli pomerium-jwt-tower)
+CRATES=(pomerium-jwt pomerium-jwt-cli pomerium-jwt-tower pomerium-jwt-sidecar)
 [ $# -gt 0 ] && CRATES=("$@")
 
 export CARGO_TARGET_DIR="$root/target/package-check"

@@ -13,6 +13,7 @@
 
 mod common;
 mod example;
+mod forward_auth;
 mod layer;
 #[cfg(feature = "metrics")]
 mod metrics;

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The sidecar under wrk, side by side with nginx, in one run (sidecar/README.md, "Performance"):
+#   (a) direct: nginx serving a static `ok`
+#   (b) nginx proxy_pass to (a), verifying nothing
+#   (c) pomerium-jwt-sidecar, mode 1, to (a), with a valid token of 20 groups (default tables)
+#   (d) nginx auth_request to pomerium-jwt-sidecar (mode 2), then proxy_pass to (a)
+# Interleaved: ROUNDS rounds of a, b, c, d, each DURATION long; the table takes each setup's
+# median round. The sidecar's peak resident memory (VmHWM) is read after the runs.
+#
+#   bash sidecar/bench/run.sh                       # 3 rounds of 10 s, 32 connections
+#   ROUNDS=5 DURATION=20s CONNECTIONS=64 bash sidecar/bench/run.sh
+#
+# Needs: nginx, wrk, openssl, python3 (Debian packages); everything on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+AUD=app.example.com
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+nice -n 5 cargo build --release --locked -p pomerium-jwt-sidecar >&2
+bin=$PWD/target/release/pomerium-jwt-sidecar
+
+# A key and a token from OpenSSL: Pomerium's claims, 20 groups, valid an hour.
+openssl ecparam -genkey -name prime256v1 -noout -out "$work/key.pem"
+openssl ec -in "$work/key.pem" -pubout -out "$work/pub.pem" 2>/dev/null
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+now=$(date +%s)
+groups=$(python3 -c 'import json; print(json.dumps(["group-%02d@example.com" % i for i in range(20)]))')
+header=$(printf '{"alg":"ES256","typ":"JWT"}' | b64url)
+payload=$(printf '{"aud":"%s","email":"alice@example.com","exp":%d,"groups":%s,"iat":%d,"iss":"%s","jti":"5f0e9a3c","name":"Alice","sid":"b7c4e2d1","sub":"alice-id-0001","user":"alice-id-0001"}' \
+    "$AUD" $((now + 3600)) "$groups" "$now" "$AUD" | b64url)
+printf '%s.%s' "$header" "$payload" >"$work/input"
+openssl dgst -sha256 -sign "$work/key.pem" -out "$work/sig.der" "$work/input"
+signature=$(python3 - "$work/sig.der" <<'PY'
+import base64, sys
+der = open(sys.argv[1], "rb").read()
+# SEQUENCE { INTEGER r, INTEGER s }, short lengths for P-256.
+i = 2
+r_len = der[i + 1]; r = der[i + 2:i + 2 + r_len]; i += 2 + r_len
+s_len = der[i + 1]; s = der[i + 2:i + 2 + s_len]
+raw = int.from_bytes(r, "big").to_bytes(32, "big") + int.from_bytes(s, "big").to_bytes(32, "big")
+print(base64.urlsafe_b64encode(raw).rstrip(b"=").decode())
+PY
+)
+token="$header.$payload.$signature"
+
+A=18081 B=18082 C=18083 D=18084 S2=18085
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    upstream direct { server 127.0.0.1:$A; keepalive 64; }
+    upstream sidecar { server 127.0.0.1:$S2; keepalive 64; }
+    server { listen 127.0.0.1:$A; location / { default_type text/plain; return 200 "ok"; } }
+    server {
+        listen 127.0.0.1:$B;
+        location / { proxy_pass http://direct; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+    server {
+        listen 127.0.0.1:$D;
+        location = /.auth {
+            internal;
+            proxy_pass http://sidecar; proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_pass_request_body off; proxy_set_header Content-Length "";
+            proxy_set_header Host \$host; proxy_set_header X-Original-URI \$request_uri;
+        }
+        location / {
+            auth_request /.auth;
+            auth_request_set \$claim_email \$upstream_http_x_pomerium_claim_email;
+            proxy_set_header X-Pomerium-Claim-Email \$claim_email;
+            proxy_pass http://direct; proxy_http_version 1.1; proxy_set_header Connection "";
+        }
+    }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" -g "daemon off; pid $work/nginx/nginx.pid;" &
+pids+=($!)
+RUST_LOG=warn "$bin" --listen 127.0.0.1:$C --upstream http://127.0.0.1:$A --key "$work/pub.pem" --audience $AUD 2>"$work/c.log" &
+pid_c=$!; pids+=($pid_c)
+RUST_LOG=warn "$bin" --auth-only --listen 127.0.0.1:$S2 --key "$work/pub.pem" --audience $AUD 2>"$work/d.log" &
+pid_d=$!; pids+=($pid_d)
+for port in $A $B $C $D $S2; do
+    for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
+done
+# Every setup must answer 200 with the token, and the sidecar 401 without: a benchmark of errors
+# would measure nothing.
+for port in $A $B $C $D; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" -H "X-Pomerium-Jwt-Assertion: $token" http://127.0.0.1:$port/)
+    [ "$code" = 200 ] || { echo "setup on port $port answered $code"; cat "$work"/*.log; exit 1; }
+done
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$C/)" = 401 ]
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$D/)" = 401 ]
+
+declare -A name=([a]="(a) nginx static ok" [b]="(b) nginx proxy_pass, no auth" [c]="(c) sidecar mode 1" [d]="(d) nginx auth_request + sidecar mode 2")
+declare -A port=([a]=$A [b]=$B [c]=$C [d]=$D)
+for round in $(seq "$ROUNDS"); do
+    for setup in a b c d; do
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Host: $AUD" -H "X-Pomerium-Jwt-Assertion: $token" \
+            "http://127.0.0.1:${port[$setup]}/" >"$work/$setup.$round"
+        echo "round $round ${name[$setup]}: $(grep 'Requests/sec' "$work/$setup.$round")" >&2
+        grep -q 'Non-2xx' "$work/$setup.$round" && { echo "non-2xx answers in $setup:"; cat "$work/$setup.$round"; exit 1; }
+    done
+done
+mkdir -p target/sidecar-bench && cp "$work"/[abcd].* target/sidecar-bench/  # the raw wrk outputs
+rss() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
+
+python3 - "$work" "$ROUNDS" "$(rss $pid_c)" "$(rss $pid_d)" <<'PY'
+import re, statistics, sys
+work, rounds, rss_c, rss_d = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def ms(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+rows = {}
+for setup in "abcd":
+    runs = []
+    for r in range(1, rounds + 1):
+        out = open(f"{work}/{setup}.{r}").read()
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+        p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+        runs.append((rps, p50, p99))
+    runs.sort()
+    rows[setup] = runs[len(runs) // 2]
+names = {"a": "(a) nginx, static `ok`", "b": "(b) nginx `proxy_pass`, no auth", "c": "(c) sidecar, mode 1",
+         "d": "(d) nginx `auth_request` + sidecar, mode 2"}
+b = rows["b"]
+print("| setup | requests/s | p50 | p99 | req/s vs (b) | p99 vs (b) |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for s in "abcd":
+    rps, p50, p99 = rows[s]
+    print(f"| {names[s]} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {rps / b[0]:.2f} x | {p99 / b[2]:.2f} x |")
+print()
+print(f"Sidecar peak RSS (VmHWM): mode 1 {rss_c / 1024:.1f} MiB, mode 2 {rss_d / 1024:.1f} MiB.")
+c, d = rows["c"], rows["d"]
+print(f"Targets: (c) >= 1.0 x (b) req/s: {c[0] / b[0]:.2f} x {'met' if c[0] >= b[0] else 'NOT met'}; "
+      f"(c) p99 <= 1.5 x (b): {c[2] / b[2]:.2f} x {'met' if c[2] <= 1.5 * b[2] else 'NOT met'}; "
+      f"(d) >= 0.8 x (b): {d[0] / b[0]:.2f} x {'met' if d[0] >= 0.8 * b[0] else 'NOT met'}; "
+      f"RSS <= 32 MiB: {'met' if max(rss_c, rss_d) <= 32 * 1024 else 'NOT met'}.")
+PY
