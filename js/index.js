@@ -261,6 +261,9 @@ export class RemoteVerifier {
       this.#schedule(Math.min(this.#cooldown, this.#maxAge));
       throw error;
     }).finally(() => {
+      // As the tower crate's RemoteJwks: the cooldown counts from the end of the last fetch, so a
+      // slow server is not asked again at once.
+      this.#lastAttempt = Date.now();
       this.#inflight = null;
     });
     return this.#inflight;
@@ -284,9 +287,15 @@ export class RemoteVerifier {
       controller.abort();
     }, this.#timeout);
     try {
-      const response = await fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
+      const response = await fetch(url, {
+        signal: controller.signal,
+        headers: { accept: 'application/json' },
+        redirect: 'manual', // as the tower crate: configure the final URL
+      });
       if (response.status !== 200) {
-        why = `HTTP status ${response.status}, expected 200`;
+        why = response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)
+          ? `a redirect (HTTP ${response.status}), which is not followed: configure the final URL`
+          : `HTTP status ${response.status}, expected 200`;
         throw new Error(why);
       }
       const declared = Number(response.headers.get('content-length'));
