@@ -145,7 +145,8 @@ export class Verifier {
       len = m.put(token);
       if (len < 0) throw new VerifyError('too_large', `token is ${token.length}+ bytes, larger than the 1 MiB limit`);
     } else {
-      throw new TypeError(`token must be a string, not ${typeof token}`);
+      // Still a rejected token (JS.md: nothing but VerifyError for a bad token).
+      throw new VerifyError('malformed', `the token is a ${typeof token}, not a string`);
     }
     const now = options?.now;
     const secs = now === undefined || now === null ? BigInt(Math.floor(Date.now() / 1000)) : unixSeconds(now, 'now');

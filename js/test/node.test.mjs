@@ -90,6 +90,9 @@ test('each error code, with messages in words', async () => {
   assert.equal(reject('').code, 'empty');
   assert.equal(reject(' \r\n\t').code, 'empty');
   assert.equal(reject(undefined).code, 'empty');
+  assert.equal(reject(null).code, 'empty');
+  assert.equal(reject(42).code, 'malformed');
+  assert.equal(reject({ token: good }).code, 'malformed');
   assert.match(reject('').message, /empty/);
   for (const bad of ['a.b', 'not a token', `${good}.x`, good.replace(/\.[^.]*$/, '.AAAA'), s.signRaw('{"alg":"ES256"', JSON.stringify(claims)),
     s.sign(claims, { alg: 'ES256', crit: ['x'] }), s.sign(claims, { alg: 'ES256', kid: 7 }), s.sign(claims, { alg: 'ES256', typ: 'JOSE+JSON' }),
