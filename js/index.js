@@ -43,7 +43,7 @@ function compileModule() {
 async function loadModule() {
   if (WASM_URL.protocol === 'file:' && globalThis.process?.versions?.node) {
     // node's fetch does not read file: URLs.
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
     return WebAssembly.compile(await readFile(WASM_URL));
   }
   const response = await fetch(WASM_URL);
