@@ -126,6 +126,18 @@ function checkName(value, name, required) {
   return value;
 }
 
+/** Unix seconds (a decimal string) as a UTC date, with the number itself (alone past year 275760). */
+function when(secs) {
+  const date = new Date(Number(secs) * 1000);
+  return Number.isNaN(date.getTime()) ? String(secs) : `${date.toISOString().replace('.000Z', 'Z')} (${secs})`;
+}
+
+/** The words for a failed time check: when, and what `now` was. */
+function timeMessage(code, at, now, leeway) {
+  const what = { expired: 'token expired at', not_yet_valid: 'token not valid before', issued_in_future: 'token issued in the future at' }[code];
+  return `${what} ${when(at)}; now is ${when(now)}, leeway ${leeway}s${code === 'issued_in_future' ? ': check the clocks' : ''}`;
+}
+
 /** Verifies tokens against keys given in memory. Made by `createVerifier`. */
 export class Verifier {
   #m;
@@ -152,7 +164,8 @@ export class Verifier {
     const secs = now === undefined || now === null ? BigInt(Math.floor(Date.now() / 1000)) : unixSeconds(now, 'now');
     const status = m.x.verify(len, secs);
     if (status === 0) return m.result();
-    const { error, message } = m.result();
+    const { error, message, at, now: was, leeway } = m.result();
+    if (at !== undefined) throw new VerifyError(error, timeMessage(error, at, was, leeway));
     if (VERIFY_CODES.has(error)) throw new VerifyError(error, message);
     // `unmapped` (a library error kind without a code: a test fails before such a build ships).
     throw new VerifyError('malformed', `${message} (${error})`);

@@ -109,8 +109,10 @@ test('each error code, with messages in words', async () => {
   assert.equal(reject(other.sign(claims, { alg: 'ES256', kid: s.kid })).code, 'bad_signature');
   const expired = reject(good, 2100);
   assert.equal(expired.code, 'expired');
-  assert.match(expired.message, /2000/); // when
-  assert.match(expired.message, /2100/); // and what now was
+  assert.match(expired.message, /expired at 1970-01-01T00:33:20Z \(2000\)/); // when
+  assert.match(expired.message, /now is 1970-01-01T00:35:00Z \(2100\)/); // and what now was
+  const far = reject(good, 18446744073709551615n);
+  assert.match(far.message, /now is 18446744073709551615,/); // every digit, past what a Date holds
   assert.equal(reject(s.sign({ ...claims, nbf: 1800 })).code, 'not_yet_valid');
   assert.equal(reject(s.sign({ ...claims, iat: 1800 })).code, 'issued_in_future');
   assert.equal(reject(s.sign({ ...claims, aud: 'other.example.com' })).code, 'audience');

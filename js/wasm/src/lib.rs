@@ -398,7 +398,19 @@ fn write_claims(out: &mut Output<'_>, claims: &Claims<'_>) -> fmt::Result {
 fn write_error(out: &mut Output<'_>, code: Code, message: &Message) -> fmt::Result {
     write!(out, "{{\"error\":\"{}\",\"message\":\"", code.name())?;
     write!(Escaped(out), "{message}")?;
-    out.write_str("\"}")
+    out.write_char('"')?;
+    // The instants of a time check, so that the host can also say them as dates.
+    let times = match message {
+        Message::Error(Error::Expired { exp: at, now, leeway })
+        | Message::Error(Error::NotYetValid { nbf: at, now, leeway })
+        | Message::Error(Error::IssuedInFuture { iat: at, now, leeway }) => Some((at, now, leeway)),
+        _ => None,
+    };
+    if let Some((at, now, leeway)) = times {
+        // As strings: a u64 past 2^53 would lose digits as a JavaScript number.
+        write!(out, ",\"at\":\"{at}\",\"now\":\"{now}\",\"leeway\":\"{leeway}\"")?;
+    }
+    out.write_char('}')
 }
 
 /// The token in `input` read as the command-line tool reads TOKEN: without surrounding white
