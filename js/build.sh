@@ -11,4 +11,6 @@ if ! rustup target list --installed | grep -qx "$target"; then
 fi
 cargo build --release --locked --target "$target" --manifest-path wasm/Cargo.toml
 cp "wasm/target/$target/release/pomerium_jwt_js.wasm" pomerium_jwt.wasm
+# The package carries the repository's licence texts.
+cp ../LICENSE-MIT ../LICENSE-APACHE .
 echo "pomerium_jwt.wasm: $(wc -c < pomerium_jwt.wasm) bytes"
