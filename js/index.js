@@ -357,12 +357,15 @@ export class RemoteVerifier {
   }
 }
 
+/** The longest delay setTimeout takes (about 24.8 days): a longer one would fire at once. */
+const LONGEST_DELAY = 2 ** 31 - 1;
+
 function milliseconds(value, name, fallback) {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
     throw new TypeError(`${name} must be a positive number of milliseconds`);
   }
-  return value;
+  return Math.min(value, LONGEST_DELAY);
 }
 
 /** A verifier whose keys come from `options.jwksUrl`: fetched before it resolves, and kept fresh. */

@@ -102,6 +102,7 @@ test('the first fetch happens in createRemoteVerifier, which rejects when it fai
   // Nothing listens any more: a network error.
   await assert.rejects(createRemoteVerifier({ jwksUrl: server.url, audience: 'app.example.com', timeout: 2000 }), /fetching keys/);
   await assert.rejects(createRemoteVerifier({ jwksUrl: server.url }), TypeError);
+  await assert.rejects(createRemoteVerifier({ jwksUrl: server.url, audience: 'a', maxAge: -1 }), TypeError);
   await assert.rejects(createRemoteVerifier({ jwksUrl: 'file:///etc/passwd', audience: 'a' }), TypeError);
 });
 
@@ -184,6 +185,23 @@ test('keys are fetched again maxAge after the last good fetch; a failed refresh 
   const fetches = server.state.fetches;
   await sleep(400);
   assert.equal(server.state.fetches, fetches, 'no fetch after close()');
+});
+
+test('delays beyond setTimeout\'s range (Infinity included) neither fire at once nor time out at once', async () => {
+  const a = signer();
+  const server = await jwksServer();
+  server.state.jwks = jwksOf(a);
+  const verifier = await createRemoteVerifier({
+    jwksUrl: server.url, audience: 'app.example.com', maxAge: 2 ** 40, cooldown: Infinity, timeout: Infinity,
+  });
+  try {
+    await sleep(300);
+    assert.equal(server.state.fetches, 1);
+    assert.equal(await codeOf(verifier.verify(a.sign(claims), { now })), 'ok');
+  } finally {
+    verifier.close();
+    await server.close();
+  }
 });
 
 test('close() lets node exit', { timeout: 30_000 }, async () => {
