@@ -160,7 +160,7 @@ def check_crate_pages():
             if not re.search(rf"^\| `{re.escape(feature)}` \|", text, re.M):
                 fail(f"{readme}: the feature `{feature}` of {manifest} is not a row of its features table")
     # A public item behind a feature shows the feature on docs.rs.
-    for dirpath, _, names in os.walk(os.path.join(ROOT, "src")):
+    for dirpath, _, names in [w for tree in ("src", "tower/src") for w in os.walk(os.path.join(ROOT, tree))]:
         for name in names:
             rel = os.path.relpath(os.path.join(dirpath, name), ROOT)
             lines = read(rel).split("\n")
@@ -172,38 +172,46 @@ def check_crate_pages():
                 while j < len(lines) and (lines[j].strip().startswith(("#[", "///")) or not lines[j].strip()):
                     j += 1
                 attrs = "\n".join(lines[i:j])
-                if j < len(lines) and re.match(r"\s*pub\b", lines[j]) and f'doc(cfg(feature = "{m.group(1)}"))' not in attrs:
+                if j < len(lines) and re.match(r"\s*pub\s", lines[j]) and f'doc(cfg(feature = "{m.group(1)}"))' not in attrs:
                     fail(f"{rel}:{i + 1}: a public item behind feature {m.group(1)!r} without "
                          f'#[cfg_attr(docsrs, doc(cfg(feature = "{m.group(1)}")))]')
     if "#![cfg_attr(docsrs, feature(doc_cfg))]" not in read("src/lib.rs"):
         fail("src/lib.rs: no #![cfg_attr(docsrs, feature(doc_cfg))], so docs.rs shows no feature badges")
 
-    # Item links: defined for GitHub in README.md and as intra-doc links in src/lib.rs.
-    readme = read("README.md")
-    lib = read("src/lib.rs")
+    # Item links: defined for GitHub in the README and as intra-doc links in the crate's lib.rs.
+    for readme_path, lib_path, src in (("README.md", "src/lib.rs", "src/"), ("tower/README.md", "tower/src/lib.rs", "tower/src/")):
+        check_item_links(readme_path, lib_path, src)
+
+
+def check_item_links(readme_path, lib_path, src):
+    readme = read(readme_path)
+    lib = read(lib_path)
     item = r"`[A-Za-z_][\w:]*`"
-    on_github = dict(re.findall(rf"^\[({item})\]: (\S+)$", readme, re.M))
+    on_github = {n: t for n, t in re.findall(rf"^\[({item})\]: (\S+)$", readme, re.M) if "/blob/main/" in t}
     intra = dict(re.findall(rf"^//! \[({item})\]: (\S+)$", lib, re.M))
     used = set(re.findall(rf"\[({item})\](?![(:])", readme)) | set(re.findall(rf"\]\[({item})\]", readme))
-    if lib.find("//! [") > lib.find('#![doc = include_str!("../README.md")]'):
-        fail("src/lib.rs: the intra-doc link definitions must come before the README, so they win")
+    used = {n for n in used if n in on_github or n in intra or readme_path == "README.md"}
+    if lib.find("//! [") > lib.find('include_str!("../README.md")'):
+        fail(f"{lib_path}: the intra-doc link definitions must come before the README, so they win")
     for name in sorted(used):
         if name not in on_github:
-            fail(f"README.md: the item link [{name}] has no definition for GitHub at the end")
+            fail(f"{readme_path}: the item link [{name}] has no definition for GitHub at the end")
         if name not in intra:
-            fail(f"src/lib.rs: the item link [{name}] of README.md has no intra-doc definition")
+            fail(f"{lib_path}: the item link [{name}] of {readme_path} has no intra-doc definition")
     for name, target in on_github.items():
         if name not in used:
-            fail(f"README.md: [{name}] is defined but not used")
+            fail(f"{readme_path}: [{name}] is defined but not used")
         path = target.split("/blob/main/", 1)[-1]
-        if not target.startswith("https://github.com/pomerium-jwt/pomerium-jwt/blob/main/src/") or \
+        if not target.startswith("https://github.com/pomerium-jwt/pomerium-jwt/blob/main/" + src) or \
                 not os.path.isfile(os.path.join(ROOT, path)):
-            fail(f"README.md: [{name}] should point at the source file in src/ that defines it: {target}")
+            fail(f"{readme_path}: [{name}] should point at the source file in {src} that defines it: {target}")
         elif re.search(r"\b" + re.escape(name.strip("`").split("::")[-1]) + r"\b", read(path)) is None:
-            fail(f"README.md: [{name}] points at {path}, which does not mention it")
+            fail(f"{readme_path}: [{name}] points at {path}, which does not mention it")
     for name in intra:
         if name not in used:
-            fail(f"src/lib.rs: [{name}] is defined for a README link that no longer exists")
+            fail(f"{lib_path}: [{name}] is defined for a README link that no longer exists")
+    if "#![cfg_attr(docsrs, feature(doc_cfg))]" not in lib:
+        fail(f"{lib_path}: no #![cfg_attr(docsrs, feature(doc_cfg))], so docs.rs shows no feature badges")
 
 
 # Names of other crates and of the language that the crate pages mention, with whose they are.
@@ -215,7 +223,8 @@ EXTERNAL = {
     "ClientConfig",  # rustls
     "FromRequestParts", "OptionalFromRequestParts",  # axum
     "Identity",  # pomerium-jwt-tower, named by the library's README
-    "http::Response",  # http
+    "http::Response", "Host",  # http
+    "Service",  # tower
     "rustls::crypto::ring::default_provider",  # rustls
 }
 

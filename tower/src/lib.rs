@@ -1,5 +1,20 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// The crate page is README.md. Its item links point at source files for GitHub and crates.io;
+// these definitions come first, and the first definition of a link wins, so on docs.rs the same
+// names are intra-doc links that rustdoc checks (scripts/check-docs.py keeps the lists equal).
+//! [`Audiences`]: Audiences
+//! [`Authenticator`]: Authenticator
+//! [`ForwardAuth`]: ForwardAuth
+//! [`Identity`]: Identity
+//! [`JwksClient`]: JwksClient
+//! [`MAX_KEYS`]: MAX_KEYS
+//! [`PublicPaths`]: PublicPaths
+//! [`Reason`]: Reason
+//! [`Rejection`]: Rejection
+//! [`RemoteJwks`]: RemoteJwks
+//! [`Tables::Plain`]: Tables::Plain
+//! [`claim_headers`]: claim_headers
 // The README's examples use axum and a remote JWKS: without those features, the crate page is
 // one line, so that `cargo test --no-default-features` has no example it cannot build.
 #![cfg_attr(all(feature = "axum", feature = "remote"), doc = include_str!("../README.md"))]
