@@ -66,6 +66,7 @@ impl Audiences {
     }
 
     /// The configured audiences, lower-cased.
+    #[must_use]
     pub fn hosts(&self) -> &[String] {
         &self.hosts
     }
@@ -83,6 +84,7 @@ impl Audiences {
 
     /// [`Audiences::expected`] for a request's headers: the `Host` header, or when `forwarded`
     /// (behind a forward-auth proxy) `X-Forwarded-Host` if present (its first entry), else `Host`.
+    #[must_use]
     pub fn for_request(&self, headers: &HeaderMap, forwarded: bool) -> Option<&str> {
         self.expected(request_host(headers, forwarded))
     }

@@ -60,6 +60,7 @@ pub struct ClaimHeaders {
 /// assert_eq!(rendered.headers[1].1, "admins,devs");
 /// assert_eq!(rendered.headers.len(), 2);
 /// ```
+#[must_use]
 pub fn claim_headers(claims: &Map<String, Value>) -> ClaimHeaders {
     let mut out = ClaimHeaders::default();
     for (name, value) in claims {

@@ -129,6 +129,7 @@ pub struct Authenticator {
 impl Authenticator {
     /// Verification with any of `keys` for `audiences`, the library's default issuer rule, 60 s
     /// of leeway, the token in `X-Pomerium-Jwt-Assertion`, no public path, the `Host` header.
+    #[must_use]
     pub fn new(keys: Vec<Keys>, audiences: Audiences) -> Self {
         let config = Config {
             keys,
@@ -149,36 +150,42 @@ impl Authenticator {
     }
 
     /// Requires `iss` to equal `issuer` exactly.
+    #[must_use]
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.config_mut().issuer = Some(issuer.into());
         self
     }
 
     /// Allows `seconds` of clock skew (default 60).
+    #[must_use]
     pub fn leeway(mut self, seconds: u64) -> Self {
         self.config_mut().leeway = seconds;
         self
     }
 
     /// Reads the token from the header `name` instead of `X-Pomerium-Jwt-Assertion`.
+    #[must_use]
     pub fn header(mut self, name: HeaderName) -> Self {
         self.config_mut().header = name;
         self
     }
 
     /// Also accepts the token as `Authorization: Bearer <token>` when the token header is absent.
+    #[must_use]
     pub fn authorization_bearer(mut self) -> Self {
         self.config_mut().bearer = true;
         self
     }
 
     /// Lets requests to these paths pass without a token.
+    #[must_use]
     pub fn public_paths(mut self, paths: PublicPaths) -> Self {
         self.config_mut().public = paths;
         self
     }
 
     /// Takes the host from `X-Forwarded-Host` when present (behind a forward-auth proxy).
+    #[must_use]
     pub fn forwarded_host(mut self) -> Self {
         self.config_mut().forwarded = true;
         self
@@ -189,12 +196,14 @@ impl Authenticator {
     /// A hit gives what verifying again would: the token's bytes are compared in full, the
     /// audience is part of the key, `exp` is checked again, and any change of keys (a rotation)
     /// empties it. Refused tokens are never kept. Off by default.
+    #[must_use]
     pub fn cache_verified(mut self, max_bytes: usize) -> Self {
         self.config_mut().cache = Some(Arc::new(TokenCache::new(max_bytes)));
         self
     }
 
     /// The key sets in use.
+    #[must_use]
     pub fn keys(&self) -> &[Keys] {
         &self.config.keys
     }
@@ -362,6 +371,7 @@ pub fn strip_claim_headers(headers: &mut HeaderMap) {
 /// `text` with control characters (U+0000-U+001F, U+007F-U+009F) and bidi formatting
 /// characters (U+202A-U+202E, U+2066-U+2069) written as `\uXXXX`, and `\` as `\\`, so a value
 /// from a request cannot forge or reorder a log line.
+#[must_use]
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -454,6 +464,7 @@ impl<B> fmt::Debug for ForwardAuth<B> {
 
 impl<B> ForwardAuth<B> {
     /// Answers with `authenticator`, responses with an empty body of type `B`.
+    #[must_use]
     pub fn new(authenticator: Authenticator) -> Self {
         ForwardAuth { authenticator, body: PhantomData }
     }

@@ -18,6 +18,7 @@ impl PublicPaths {
     }
 
     /// Whether no prefix is configured.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.prefixes.is_empty()
     }
@@ -26,6 +27,7 @@ impl PublicPaths {
     /// path, after removing dot segments (RFC 3986 §5.2.4), starts with a configured prefix. A
     /// path holding `%2e`, `%2f` (any case) or `\` never matches, since a server behind may
     /// decode them into the segments removed here.
+    #[must_use]
     pub fn matches(&self, target: &str) -> bool {
         if self.prefixes.is_empty() {
             return false;
@@ -41,6 +43,7 @@ impl PublicPaths {
 }
 
 /// RFC 3986 §5.2.4, on a path.
+#[must_use]
 pub fn remove_dot_segments(path: &str) -> String {
     let mut input = path;
     let mut output = String::with_capacity(path.len());
