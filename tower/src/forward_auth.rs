@@ -3,7 +3,6 @@
 //! proxy's question "may this request pass?" ([`ForwardAuth`]: nginx `auth_request`, Caddy
 //! `forward_auth`, Traefik `ForwardAuth`, Envoy `ext_authz` over HTTP).
 
-use std::cell::RefCell;
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
@@ -15,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::header::{AUTHORIZATION, HeaderName, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
-use pomerium_jwt::{Buffers, Es256Key, KeySet, UnixTime, Verifier};
+use pomerium_jwt::{Es256Key, KeySet, UnixTime};
 use tower_service::Service;
 
 use crate::audience::Audiences;
@@ -25,16 +24,6 @@ use crate::keys::{Keys, MAX_KEYS, WithKeys};
 use crate::public_path::PublicPaths;
 use crate::token_cache::{Generation, TokenCache};
 use crate::{ASSERTION_HEADER, CLAIM_HEADER_PREFIX};
-
-/// The longest token verified: more than fits in Envoy's default 60 KiB of request headers.
-const TOKEN_CAPACITY: usize = 64 * 1024;
-/// `groups` entries (plus array-form `aud` entries) accepted.
-const GROUPS: usize = 4096;
-
-thread_local! {
-    // Made on a thread's first verification and reused; never borrowed across an `.await`.
-    static BUFFERS: RefCell<Box<Buffers<TOKEN_CAPACITY, GROUPS>>> = RefCell::new(Box::default());
-}
 
 /// The `WWW-Authenticate` value of a 401: the scheme names what is missing.
 pub const WWW_AUTHENTICATE_VALUE: &str = r#"Pomerium realm="pomerium", error="invalid_token""#;
@@ -262,16 +251,8 @@ impl WithKeys for Check<'_> {
     type Output = Result<Identity, pomerium_jwt::Error>;
 
     fn run<K: Es256Key>(self, keys: &KeySet<MAX_KEYS, K>) -> Self::Output {
-        let mut verifier = Verifier::new(keys, self.audience).with_leeway(self.config.leeway);
-        if let Some(issuer) = &self.config.issuer {
-            verifier = verifier.with_issuer(issuer);
-        }
-        BUFFERS.with_borrow_mut(|buffers| {
-            let claims = verifier.verify(self.token, self.now, &mut **buffers)?;
-            // Pomerium names each key by its thumbprint: the kid an operator finds in the JWKS.
-            let kid = keys.keys().nth(claims.key_index()).map(|key| key.public_key().pomerium_kid());
-            Ok(Identity::new(&claims, kid.map(|kid| kid.as_str().to_owned()).unwrap_or_default()))
-        })
+        let config = self.config;
+        crate::identity::verify(keys, self.audience, config.issuer.as_deref(), config.leeway, self.token, self.now)
     }
 }
 

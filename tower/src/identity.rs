@@ -1,9 +1,48 @@
 //! The verified identity handlers receive: an owned copy of the token's claims.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use pomerium_jwt::{Audience, Claims};
+use pomerium_jwt::{Audience, Buffers, Claims, Es256Key, KeySet, UnixTime, Verifier};
 use serde_json::{Map, Value};
+
+use crate::keys::MAX_KEYS;
+
+/// The longest token verified: more than fits in Envoy's default 60 KiB of request headers.
+const TOKEN_CAPACITY: usize = 64 * 1024;
+/// `groups` entries (plus array-form `aud` entries) accepted.
+const GROUPS: usize = 4096;
+
+thread_local! {
+    // 96 KiB per thread that verifies, made on its first verification and reused for every
+    // later one, by the layer and the forward-auth service alike.
+    static BUFFERS: RefCell<Box<Buffers<TOKEN_CAPACITY, GROUPS>>> = RefCell::new(Box::default());
+}
+
+/// Verifies `token` against `keys` for `audience` (and `issuer`, or the default issuers) with
+/// `leeway` seconds of skew, into this thread's buffers, and names the key that verified it.
+///
+/// No `.await` happens while the buffers are borrowed: a task never holds them across a switch,
+/// so the borrow cannot conflict.
+pub(crate) fn verify<K: Es256Key>(
+    keys: &KeySet<MAX_KEYS, K>,
+    audience: &str,
+    issuer: Option<&str>,
+    leeway: u64,
+    token: &[u8],
+    now: UnixTime,
+) -> Result<Identity, pomerium_jwt::Error> {
+    let mut verifier = Verifier::new(keys, audience).with_leeway(leeway);
+    if let Some(issuer) = issuer {
+        verifier = verifier.with_issuer(issuer);
+    }
+    BUFFERS.with_borrow_mut(|buffers| {
+        let claims = verifier.verify(token, now, &mut **buffers)?;
+        // Pomerium names each key by its thumbprint: the kid an operator finds in the JWKS.
+        let kid = keys.keys().nth(claims.key_index()).map(|key| key.public_key().pomerium_kid());
+        Ok(Identity::new(&claims, kid.map(|kid| kid.as_str().to_owned()).unwrap_or_default()))
+    })
+}
 
 /// Who the request is from, taken from a token whose signature, time, audience and issuer
 /// checks all passed. The layer puts it in the request's extensions; with the `axum` feature it

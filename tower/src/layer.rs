@@ -2,7 +2,6 @@
 //! the inner service with the [`Identity`] or answer 401 (503 while there are no keys yet).
 //! What a refused client sees is a [`Rejection`] turned into a response, by default or by a hook.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -14,7 +13,7 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use pin_project_lite::pin_project;
-use pomerium_jwt::{Buffers, Es256Key, KeySet, UnixTime, Verifier};
+use pomerium_jwt::{Es256Key, KeySet, UnixTime};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -27,16 +26,6 @@ pub const ASSERTION_HEADER: HeaderName = HeaderName::from_static("x-pomerium-jwt
 /// The prefix of the unsigned identity headers Pomerium can also send (`X-Pomerium-Claim-Email`).
 /// Anyone who reaches the service around the proxy can forge them, so the layer removes them.
 pub const CLAIM_HEADER_PREFIX: &str = "x-pomerium-claim-";
-
-/// The longest token accepted: more than fits in Envoy's default 60 KiB of request headers.
-const TOKEN_CAPACITY: usize = 64 * 1024;
-/// `groups` entries (plus array-form `aud` entries) accepted.
-const GROUPS: usize = 4096;
-
-thread_local! {
-    // 96 KiB per thread that verifies, made on its first request and reused for every later one.
-    static BUFFERS: RefCell<Box<Buffers<TOKEN_CAPACITY, GROUPS>>> = RefCell::new(Box::default());
-}
 
 /// Where the token is read from.
 #[derive(Clone, Debug)]
@@ -323,18 +312,15 @@ impl WithKeys for Check<'_> {
     type Output = Result<Identity, pomerium_jwt::Error>;
 
     fn run<K: Es256Key>(self, keys: &KeySet<MAX_KEYS, K>) -> Self::Output {
-        let mut verifier = Verifier::new(keys, &self.config.audience).with_leeway(self.config.leeway);
-        if let Some(issuer) = &self.config.issuer {
-            verifier = verifier.with_issuer(issuer);
-        }
-        // No `.await` happens while the buffers are borrowed: a task never holds them across a
-        // switch, so the borrow cannot conflict.
-        BUFFERS.with_borrow_mut(|buffers| {
-            let claims = verifier.verify(self.token, self.now, &mut **buffers)?;
-            // Pomerium names each key by its thumbprint: the kid an operator finds in the JWKS.
-            let kid = keys.keys().nth(claims.key_index()).map(|key| key.public_key().pomerium_kid());
-            Ok(Identity::new(&claims, kid.map(|kid| kid.as_str().to_owned()).unwrap_or_default()))
-        })
+        let config = self.config;
+        crate::identity::verify(
+            keys,
+            &self.config.audience,
+            config.issuer.as_deref(),
+            config.leeway,
+            self.token,
+            self.now,
+        )
     }
 }
 
