@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # The sidecar under wrk, side by side with nginx, in one run (sidecar/README.md, "Performance"):
-#   (a) direct: nginx serving a static `ok`
-#   (b) nginx proxy_pass to (a), verifying nothing
-#   (c) pomerium-jwt-sidecar, mode 1, to (a), with a valid token of 20 groups (default tables)
-#   (d) nginx auth_request to pomerium-jwt-sidecar (mode 2), then proxy_pass to (a)
-# Interleaved: ROUNDS rounds of a, b, c, d, each DURATION long; the table takes each setup's
-# median round. The sidecar's peak resident memory (VmHWM) is read after the runs.
+#   (a)  direct: the application, an nginx of its own (one worker) answering a static `ok`
+#   (b)  nginx proxy_pass to (a), verifying nothing
+#   (c)  pomerium-jwt-sidecar, mode 1, to (a), with a valid token of 20 groups (default tables)
+#   (c0) the same sidecar with every path public (`--public-path /`): its proxying alone, the
+#        floor under (c)
+#   (d)  nginx auth_request to pomerium-jwt-sidecar (mode 2), then proxy_pass to (a)
+#   (d0) nginx auth_request to a server that answers 200 without looking (the application's
+#        nginx): nginx's own cost of asking, the floor under (d)
+# The front nginx runs with `worker_processes auto`, as Debian ships it, the sidecar with its
+# default threads (one per core): each may use every core, as in a deployment. Interleaved:
+# ROUNDS rounds of every setup, each DURATION long; the table takes each setup's median round.
+# Beside each it prints the CPU time per request of each process (user + system, from /proc),
+# which on a machine where all of them share the cores is what the requests/s divide. The
+# sidecar's peak resident memory (VmHWM) is read after the runs.
 #
 #   bash sidecar/bench/run.sh                       # 3 rounds of 10 s, 32 connections
 #   ROUNDS=5 DURATION=20s CONNECTIONS=64 bash sidecar/bench/run.sh
@@ -50,98 +58,158 @@ PY
 )
 token="$header.$payload.$signature"
 
-A=18081 B=18082 C=18083 D=18084 S2=18085
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<NGINX
+A=18081 B=18082 C=18083 D=18084 S2=18085 C0=18086 D0=18087 YES=18088
+# The application (and the yes-sayer of (d0)): its own process, as an application is.
+mkdir -p "$work/app" "$work/nginx"
+cat >"$work/app/nginx.conf" <<NGINX
 worker_processes 1;
 events { worker_connections 4096; }
 http {
     access_log off;
-    upstream direct { server 127.0.0.1:$A; keepalive 64; }
-    upstream sidecar { server 127.0.0.1:$S2; keepalive 64; }
     server { listen 127.0.0.1:$A; location / { default_type text/plain; return 200 "ok"; } }
-    server {
-        listen 127.0.0.1:$B;
-        location / { proxy_pass http://direct; proxy_http_version 1.1; proxy_set_header Connection ""; }
-    }
-    server {
-        listen 127.0.0.1:$D;
+    server { listen 127.0.0.1:$YES; location / { return 200; } }
+}
+NGINX
+# The auth location is the one of sidecar/deploy/nginx.conf, less the claims it does not need.
+auth_location() {
+    cat <<LOCATION
         location = /.auth {
             internal;
-            proxy_pass http://sidecar; proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_pass http://$1; proxy_http_version 1.1; proxy_set_header Connection "";
             proxy_pass_request_body off; proxy_set_header Content-Length "";
             proxy_set_header Host \$host; proxy_set_header X-Original-URI \$request_uri;
         }
+LOCATION
+}
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes auto;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    upstream app { server 127.0.0.1:$A; keepalive 64; }
+    upstream sidecar { server 127.0.0.1:$S2; keepalive 64; }
+    upstream yes { server 127.0.0.1:$YES; keepalive 64; }
+    server {
+        listen 127.0.0.1:$B;
+        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+    server {
+        listen 127.0.0.1:$D;
+$(auth_location sidecar)
         location / {
             auth_request /.auth;
             auth_request_set \$claim_email \$upstream_http_x_pomerium_claim_email;
             proxy_set_header X-Pomerium-Claim-Email \$claim_email;
-            proxy_pass http://direct; proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+        }
+    }
+    server {
+        listen 127.0.0.1:$D0;
+$(auth_location yes)
+        location / {
+            auth_request /.auth;
+            auth_request_set \$claim_email \$upstream_http_x_pomerium_claim_email;
+            proxy_set_header X-Pomerium-Claim-Email \$claim_email;
+            proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
         }
     }
 }
 NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" -g "daemon off; pid $work/nginx/nginx.pid;" &
-pids+=($!)
+for n in app nginx; do
+    nginx -p "$work/$n" -c "$work/$n/nginx.conf" -e "$work/$n/error.log" -g "daemon off; pid $work/$n/nginx.pid;" &
+    pids+=($!)
+done
+nginx_app=${pids[0]} nginx_front=${pids[1]}
 RUST_LOG=warn "$bin" --listen 127.0.0.1:$C --upstream http://127.0.0.1:$A --key "$work/pub.pem" --audience $AUD 2>"$work/c.log" &
 pid_c=$!; pids+=($pid_c)
+RUST_LOG=warn "$bin" --listen 127.0.0.1:$C0 --upstream http://127.0.0.1:$A --key "$work/pub.pem" --audience $AUD \
+    --public-path / 2>"$work/c0.log" &
+pid_c0=$!; pids+=($pid_c0)
 RUST_LOG=warn "$bin" --auth-only --listen 127.0.0.1:$S2 --key "$work/pub.pem" --audience $AUD 2>"$work/d.log" &
 pid_d=$!; pids+=($pid_d)
-for port in $A $B $C $D $S2; do
+for port in $A $B $C $C0 $D $D0 $S2 $YES; do
     for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 done
-# Every setup must answer 200 with the token, and the sidecar 401 without: a benchmark of errors
-# would measure nothing.
-for port in $A $B $C $D; do
+# Every setup must answer 200 with the token, and the verifying ones 401 without: a benchmark of
+# errors would measure nothing.
+for port in $A $B $C $C0 $D $D0; do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" -H "X-Pomerium-Jwt-Assertion: $token" http://127.0.0.1:$port/)
     [ "$code" = 200 ] || { echo "setup on port $port answered $code"; cat "$work"/*.log; exit 1; }
 done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$C/)" = 401 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$D/)" = 401 ]
 
-declare -A name=([a]="(a) nginx static ok" [b]="(b) nginx proxy_pass, no auth" [c]="(c) sidecar mode 1" [d]="(d) nginx auth_request + sidecar mode 2")
-declare -A port=([a]=$A [b]=$B [c]=$C [d]=$D)
+# CPU time (user + system, clock ticks) of each process, the front nginx's workers summed.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu() {
+    local front=0 worker
+    for worker in $(pgrep -P "$nginx_front"); do front=$((front + $(ticks "$worker"))); done
+    echo "$front $(ticks "$(pgrep -P "$nginx_app")") $(ticks $pid_c) $(ticks $pid_c0) $(ticks $pid_d)"
+}
+
+setups="a b c c0 d d0"
+declare -A name=([a]="(a) application" [b]="(b) nginx proxy_pass" [c]="(c) sidecar mode 1" [c0]="(c0) sidecar mode 1, all public"
+    [d]="(d) nginx auth_request + sidecar" [d0]="(d0) nginx auth_request + 200")
+declare -A port=([a]=$A [b]=$B [c]=$C [c0]=$C0 [d]=$D [d0]=$D0)
 for round in $(seq "$ROUNDS"); do
-    for setup in a b c d; do
+    for setup in $setups; do
+        before=$(cpu)
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Host: $AUD" -H "X-Pomerium-Jwt-Assertion: $token" \
             "http://127.0.0.1:${port[$setup]}/" >"$work/$setup.$round"
+        echo "$before $(cpu)" >"$work/$setup.$round.cpu"
         echo "round $round ${name[$setup]}: $(grep 'Requests/sec' "$work/$setup.$round")" >&2
         grep -q 'Non-2xx' "$work/$setup.$round" && { echo "non-2xx answers in $setup:"; cat "$work/$setup.$round"; exit 1; }
     done
 done
-mkdir -p target/sidecar-bench && cp "$work"/[abcd].* target/sidecar-bench/  # the raw wrk outputs
+mkdir -p target/sidecar-bench && for setup in $setups; do cp "$work/$setup".* target/sidecar-bench/; done  # the raw wrk outputs
 rss() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 
-python3 - "$work" "$ROUNDS" "$(rss $pid_c)" "$(rss $pid_d)" <<'PY'
-import re, statistics, sys
-work, rounds, rss_c, rss_d = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+python3 - "$work" "$ROUNDS" "$(getconf CLK_TCK)" "$(rss $pid_c)" "$(rss $pid_d)" <<'PY'
+import re, sys
+work, rounds, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rss_c, rss_d = int(sys.argv[4]), int(sys.argv[5])
 def ms(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+setups = ["a", "b", "c", "c0", "d", "d0"]
 rows = {}
-for setup in "abcd":
+for setup in setups:
     runs = []
     for r in range(1, rounds + 1):
         out = open(f"{work}/{setup}.{r}").read()
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
         p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
         p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
-        runs.append((rps, p50, p99))
-    runs.sort()
+        ticks = [int(t) for t in open(f"{work}/{setup}.{r}.cpu").read().split()]
+        # front nginx, application, sidecar (c), sidecar (c0), sidecar (d): microseconds a request
+        cpu = [(after - before) * 1e6 / hz / requests for before, after in zip(ticks[:5], ticks[5:])]
+        runs.append((rps, p50, p99, cpu))
+    runs.sort(key=lambda run: run[0])
     rows[setup] = runs[len(runs) // 2]
-names = {"a": "(a) nginx, static `ok`", "b": "(b) nginx `proxy_pass`, no auth", "c": "(c) sidecar, mode 1",
-         "d": "(d) nginx `auth_request` + sidecar, mode 2"}
+names = {"a": "(a) the application: nginx, static `ok`", "b": "(b) nginx `proxy_pass`, no auth",
+         "c": "(c) sidecar, mode 1", "c0": "(c0) sidecar, mode 1, every path public (floor of (c))",
+         "d": "(d) nginx `auth_request` + sidecar, mode 2", "d0": "(d0) nginx `auth_request` + a static 200 (floor of (d))"}
+# Which processes serve each setup: front nginx, application, then the sidecar it runs through.
+sidecar = {"c": 2, "c0": 3, "d": 4}
 b = rows["b"]
-print("| setup | requests/s | p50 | p99 | req/s vs (b) | p99 vs (b) |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
-for s in "abcd":
-    rps, p50, p99 = rows[s]
-    print(f"| {names[s]} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {rps / b[0]:.2f} x | {p99 / b[2]:.2f} x |")
+print("| setup | requests/s | p50 | p99 | req/s vs (b) | p99 vs (b) | CPU µs per request: nginx in front / sidecar / application |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for s in setups:
+    rps, p50, p99, cpu = rows[s]
+    front = f"{cpu[0]:.1f}" if s in ("b", "d", "d0") else "-"
+    side = f"{cpu[sidecar[s]]:.1f}" if s in sidecar else "-"
+    print(f"| {names[s]} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {rps / b[0]:.2f} x | {p99 / b[2]:.2f} x "
+          f"| {front} / {side} / {cpu[1]:.1f} |")
 print()
+print("(d0)'s application column includes its 200 answers to nginx's questions.")
 print(f"Sidecar peak RSS (VmHWM): mode 1 {rss_c / 1024:.1f} MiB, mode 2 {rss_d / 1024:.1f} MiB.")
-c, d = rows["c"], rows["d"]
+c, d, d0, c0 = rows["c"], rows["d"], rows["d0"], rows["c0"]
 print(f"Targets: (c) >= 1.0 x (b) req/s: {c[0] / b[0]:.2f} x {'met' if c[0] >= b[0] else 'NOT met'}; "
       f"(c) p99 <= 1.5 x (b): {c[2] / b[2]:.2f} x {'met' if c[2] <= 1.5 * b[2] else 'NOT met'}; "
       f"(d) >= 0.8 x (b): {d[0] / b[0]:.2f} x {'met' if d[0] >= 0.8 * b[0] else 'NOT met'}; "
       f"RSS <= 32 MiB: {'met' if max(rss_c, rss_d) <= 32 * 1024 else 'NOT met'}.")
+print(f"Floors: (c) / (c0) = {c[0] / c0[0]:.2f} x (what verifying costs mode 1); "
+      f"(d) / (d0) = {d[0] / d0[0]:.2f} x (what the sidecar's answer costs next to a static 200); "
+      f"(d0) / (b) = {d0[0] / b[0]:.2f} x (the most any auth_request service could reach here).")
 PY
