@@ -189,9 +189,12 @@ def check_item_links(readme_path, lib_path, src):
     item = r"`[A-Za-z_][\w:]*`"
     on_github = {n: t for n, t in re.findall(rf"^\[({item})\]: (\S+)$", readme, re.M) if "/blob/main/" in t}
     intra = dict(re.findall(rf"^//! \[({item})\]: (\S+)$", lib, re.M))
+    # An item behind a feature: `#![cfg_attr(feature = "f", doc = "[`Item`]: Item")]`.
+    intra |= dict(re.findall(rf'^#!\[cfg_attr\(feature = "[\w-]+", doc = "\[({item})\]: (\S+)"\)\]$', lib, re.M))
     used = set(re.findall(rf"\[({item})\](?![(:])", readme)) | set(re.findall(rf"\]\[({item})\]", readme))
     used = {n for n in used if n in on_github or n in intra or readme_path == "README.md"}
-    if lib.find("//! [") > lib.find('include_str!("../README.md")'):
+    definitions = [m.start() for m in re.finditer(r'^(//! \[|#!\[cfg_attr\(feature = "[\w-]+", doc = "\[)', lib, re.M)]
+    if definitions and max(definitions) > lib.find('include_str!("../README.md")'):
         fail(f"{lib_path}: the intra-doc link definitions must come before the README, so they win")
     for name in sorted(used):
         if name not in on_github:

@@ -224,7 +224,9 @@ impl Drop for Task {
 
 /// The keys a [`PomeriumJwtLayer`](crate::PomeriumJwtLayer) verifies with: fixed ones
 /// ([`Keys::from_bytes`], [`Keys::from_file`]) or a remote JWKS that is kept fresh
-/// ([`RemoteJwks::start`](crate::RemoteJwks::start)). Cheap to clone; clones share the keys.
+#[cfg_attr(feature = "remote", doc = "([`RemoteJwks::start`](crate::RemoteJwks::start)).")]
+#[cfg_attr(not(feature = "remote"), doc = "(`RemoteJwks::start`, with the `remote` feature).")]
+/// Cheap to clone; clones share the keys.
 #[derive(Clone)]
 pub struct Keys {
     state: Arc<State>,

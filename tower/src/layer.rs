@@ -86,7 +86,8 @@ impl fmt::Debug for Config {
 ///   or more than one is a 401;
 /// - verifies it (signature, `exp`/`iat`/`nbf` with the leeway, audience, issuer) at the system
 ///   clock's time; a token whose `kid` is unknown may wait for one refetch of a remote JWKS
-///   (see [`RemoteJwks`](crate::RemoteJwks)); a failure is a 401;
+#[cfg_attr(feature = "remote", doc = "  (see [`RemoteJwks`](crate::RemoteJwks)); a failure is a 401;")]
+#[cfg_attr(not(feature = "remote"), doc = "  (see `RemoteJwks`, with the `remote` feature); a failure is a 401;")]
 /// - removes every `X-Pomerium-Claim-*` header and puts the [`Identity`] in the request's
 ///   extensions, then calls the inner service (the key that verified is logged at `debug`).
 ///
