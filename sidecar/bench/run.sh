@@ -6,8 +6,8 @@
 #   (c0) the same sidecar with every path public (`--public-path /`): its proxying alone, the
 #        floor under (c)
 #   (d)  nginx auth_request to pomerium-jwt-sidecar (mode 2), then proxy_pass to (a)
-#   (d0) nginx auth_request to a server that answers 200 without looking (the application's
-#        nginx): nginx's own cost of asking, the floor under (d)
+#   (d0) nginx auth_request to a server that answers 200 without looking (an nginx of its own):
+#        nginx's own cost of asking, the floor under (d)
 # The front nginx runs with `worker_processes auto`, as Debian ships it, the sidecar with its
 # default threads (one per core): each may use every core, as in a deployment. Interleaved:
 # ROUNDS rounds of every setup, each DURATION long; the table takes each setup's median round.
@@ -59,14 +59,22 @@ PY
 token="$header.$payload.$signature"
 
 A=18081 B=18082 C=18083 D=18084 S2=18085 C0=18086 D0=18087 YES=18088
-# The application (and the yes-sayer of (d0)): its own process, as an application is.
-mkdir -p "$work/app" "$work/nginx"
+# The application: its own process, as an application is. The yes-sayer of (d0): its own
+# process too, like the sidecar, with a worker per core as the sidecar has a thread per core.
+mkdir -p "$work/app" "$work/yes" "$work/nginx"
 cat >"$work/app/nginx.conf" <<NGINX
 worker_processes 1;
 events { worker_connections 4096; }
 http {
     access_log off;
     server { listen 127.0.0.1:$A; location / { default_type text/plain; return 200 "ok"; } }
+}
+NGINX
+cat >"$work/yes/nginx.conf" <<NGINX
+worker_processes auto;
+events { worker_connections 4096; }
+http {
+    access_log off;
     server { listen 127.0.0.1:$YES; location / { return 200; } }
 }
 NGINX
@@ -115,11 +123,11 @@ $(auth_location yes)
     }
 }
 NGINX
-for n in app nginx; do
+for n in app nginx yes; do
     nginx -p "$work/$n" -c "$work/$n/nginx.conf" -e "$work/$n/error.log" -g "daemon off; pid $work/$n/nginx.pid;" &
     pids+=($!)
 done
-nginx_app=${pids[0]} nginx_front=${pids[1]}
+nginx_app=${pids[0]} nginx_front=${pids[1]} nginx_yes=${pids[2]}
 RUST_LOG=warn "$bin" --listen 127.0.0.1:$C --upstream http://127.0.0.1:$A --key "$work/pub.pem" --audience $AUD 2>"$work/c.log" &
 pid_c=$!; pids+=($pid_c)
 RUST_LOG=warn "$bin" --listen 127.0.0.1:$C0 --upstream http://127.0.0.1:$A --key "$work/pub.pem" --audience $AUD \
@@ -139,12 +147,14 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$C/)" = 401 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$D/)" = 401 ]
 
-# CPU time (user + system, clock ticks) of each process, the front nginx's workers summed.
+# CPU time (user + system, clock ticks) of each process, each nginx's workers summed.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 cpu() {
     local front=0 worker
     for worker in $(pgrep -P "$nginx_front"); do front=$((front + $(ticks "$worker"))); done
-    echo "$front $(ticks "$(pgrep -P "$nginx_app")") $(ticks $pid_c) $(ticks $pid_c0) $(ticks $pid_d)"
+    local yes=0
+    for worker in $(pgrep -P "$nginx_yes"); do yes=$((yes + $(ticks "$worker"))); done
+    echo "$front $(ticks "$(pgrep -P "$nginx_app")") $(ticks $pid_c) $(ticks $pid_c0) $(ticks $pid_d) $yes"
 }
 
 setups="a b c c0 d d0"
@@ -172,7 +182,7 @@ def ms(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 setups = ["a", "b", "c", "c0", "d", "d0"]
-rows = {}
+rows, per_round = {}, {}
 for setup in setups:
     runs = []
     for r in range(1, rounds + 1):
@@ -182,34 +192,45 @@ for setup in setups:
         p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
         p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
         ticks = [int(t) for t in open(f"{work}/{setup}.{r}.cpu").read().split()]
-        # front nginx, application, sidecar (c), sidecar (c0), sidecar (d): microseconds a request
-        cpu = [(after - before) * 1e6 / hz / requests for before, after in zip(ticks[:5], ticks[5:])]
+        # front nginx, application, sidecar (c), sidecar (c0), sidecar (d), the yes-sayer:
+        # microseconds a request
+        cpu = [(after - before) * 1e6 / hz / requests for before, after in zip(ticks[:6], ticks[6:])]
         runs.append((rps, p50, p99, cpu))
-    runs.sort(key=lambda run: run[0])
-    rows[setup] = runs[len(runs) // 2]
+    per_round[setup] = runs
+    rows[setup] = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
 names = {"a": "(a) the application: nginx, static `ok`", "b": "(b) nginx `proxy_pass`, no auth",
          "c": "(c) sidecar, mode 1", "c0": "(c0) sidecar, mode 1, every path public (floor of (c))",
          "d": "(d) nginx `auth_request` + sidecar, mode 2", "d0": "(d0) nginx `auth_request` + a static 200 (floor of (d))"}
-# Which processes serve each setup: front nginx, application, then the sidecar it runs through.
-sidecar = {"c": 2, "c0": 3, "d": 4}
-b = rows["b"]
-print("| setup | requests/s | p50 | p99 | req/s vs (b) | p99 vs (b) | CPU µs per request: nginx in front / sidecar / application |")
+# Which processes serve each setup: front nginx, application, then the sidecar it runs through
+# (or, for (d0), the nginx that answers 200).
+sidecar = {"c": 2, "c0": 3, "d": 4, "d0": 5}
+# Ratios are taken round by round (setups of one round ran a minute apart, under the same
+# load), then the median over rounds: steadier than a ratio of medians on a shared machine.
+def ratio(x, y, field):
+    values = sorted(a[field] / b[field] for a, b in zip(per_round[x], per_round[y]))
+    return values[len(values) // 2]
+def cpu_median(setup, process):
+    values = sorted(run[3][process] for run in per_round[setup])
+    return values[len(values) // 2]
+print("| setup | requests/s | p50 | p99 | req/s vs (b) | p99 vs (b) | CPU µs per request: nginx in front / sidecar (d0: the 200) / application |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for s in setups:
-    rps, p50, p99, cpu = rows[s]
-    front = f"{cpu[0]:.1f}" if s in ("b", "d", "d0") else "-"
-    side = f"{cpu[sidecar[s]]:.1f}" if s in sidecar else "-"
-    print(f"| {names[s]} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {rps / b[0]:.2f} x | {p99 / b[2]:.2f} x "
-          f"| {front} / {side} / {cpu[1]:.1f} |")
+    rps, p50, p99, _ = rows[s]
+    front = f"{cpu_median(s, 0):.1f}" if s in ("b", "d", "d0") else "-"
+    side = f"{cpu_median(s, sidecar[s]):.1f}" if s in sidecar else "-"
+    print(f"| {names[s]} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {ratio(s, 'b', 0):.2f} x | {ratio(s, 'b', 2):.2f} x "
+          f"| {front} / {side} / {cpu_median(s, 1):.1f} |")
 print()
-print("(d0)'s application column includes its 200 answers to nginx's questions.")
 print(f"Sidecar peak RSS (VmHWM): mode 1 {rss_c / 1024:.1f} MiB, mode 2 {rss_d / 1024:.1f} MiB.")
-c, d, d0, c0 = rows["c"], rows["d"], rows["d0"], rows["c0"]
-print(f"Targets: (c) >= 1.0 x (b) req/s: {c[0] / b[0]:.2f} x {'met' if c[0] >= b[0] else 'NOT met'}; "
-      f"(c) p99 <= 1.5 x (b): {c[2] / b[2]:.2f} x {'met' if c[2] <= 1.5 * b[2] else 'NOT met'}; "
-      f"(d) >= 0.8 x (b): {d[0] / b[0]:.2f} x {'met' if d[0] >= 0.8 * b[0] else 'NOT met'}; "
+c, c99, d = ratio("c", "b", 0), ratio("c", "b", 2), ratio("d", "b", 0)
+print(f"Targets: (c) >= 1.0 x (b) req/s: {c:.2f} x {'met' if c >= 1.0 else 'NOT met'}; "
+      f"(c) p99 <= 1.5 x (b): {c99:.2f} x {'met' if c99 <= 1.5 else 'NOT met'}; "
+      f"(d) >= 0.8 x (b): {d:.2f} x {'met' if d >= 0.8 else 'NOT met'}; "
       f"RSS <= 32 MiB: {'met' if max(rss_c, rss_d) <= 32 * 1024 else 'NOT met'}.")
-print(f"Floors: (c) / (c0) = {c[0] / c0[0]:.2f} x (what verifying costs mode 1); "
-      f"(d) / (d0) = {d[0] / d0[0]:.2f} x (what the sidecar's answer costs next to a static 200); "
-      f"(d0) / (b) = {d0[0] / b[0]:.2f} x (the most any auth_request service could reach here).")
+print(f"Floors: (c0) / (b) = {ratio('c0', 'b', 0):.2f} x (the sidecar's proxying alone); "
+      f"(c) / (c0) = {ratio('c', 'c0', 0):.2f} x (what verifying costs mode 1); "
+      f"(d0) / (b) = {ratio('d0', 'b', 0):.2f} x (the most any auth_request service could reach here); "
+      f"(d) / (d0) = {ratio('d', 'd0', 0):.2f} x (the sidecar's answer next to a static 200).")
+for s in setups:
+    print(f"Per round, {names[s].split(' ')[0]} req/s: " + ", ".join(f"{run[0]:,.0f}" for run in per_round[s]))
 PY
