@@ -1,9 +1,43 @@
 //! The command line and its environment variables: every `--name` also reads
 //! `POMERIUM_JWT_NAME`; lists are comma-separated in a variable; a flag wins.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::Parser;
+
+/// Where the sidecar listens: a TCP address, or `unix:PATH`, a Unix socket for a proxy on the
+/// same host (nginx's `server unix:PATH;`), which spares both sides the loopback TCP stack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Listen {
+    Tcp(SocketAddr),
+    Unix(PathBuf),
+}
+
+impl std::str::FromStr for Listen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.strip_prefix("unix:") {
+            Some("") => Err("unix: needs a path, as in unix:/run/pomerium-jwt/sidecar.sock".to_owned()),
+            Some(path) => Ok(Listen::Unix(PathBuf::from(path))),
+            None => text
+                .parse()
+                .map(Listen::Tcp)
+                .map_err(|_| format!("{text:?} is neither an address (127.0.0.1:8080, [::1]:8080) nor unix:PATH")),
+        }
+    }
+}
+
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::Tcp(addr) => write!(f, "{addr}"),
+            Listen::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
 
 /// Verifies Pomerium's X-Pomerium-Jwt-Assertion in front of an application that cannot.
 ///
@@ -16,9 +50,10 @@ use clap::Parser;
       --key https://authenticate.example.com/.well-known/pomerium/jwks.json --audience app.example.com
   pomerium-jwt-sidecar --auth-only --listen 127.0.0.1:8081 --key /etc/pomerium/jwks.json --audience app.example.com")]
 pub(crate) struct Options {
-    /// Address to listen on.
+    /// Address to listen on, or unix:PATH for a Unix socket (created with the reach of a
+    /// loopback port, mode 0666: restrict it with its folder's permissions).
     #[arg(long, env = "POMERIUM_JWT_LISTEN", default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    pub(crate) listen: SocketAddr,
+    pub(crate) listen: Listen,
 
     /// Mode 1: the application to proxy verified requests to (http://host:port).
     #[arg(long, env = "POMERIUM_JWT_UPSTREAM", value_name = "URL", conflicts_with = "auth_only")]

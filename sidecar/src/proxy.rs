@@ -134,18 +134,24 @@ fn wants_upgrade(headers: &HeaderMap) -> bool {
             .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
 }
 
-fn set_forwarded(headers: &mut HeaderMap, client: SocketAddr) {
-    let ip = client.ip().to_string();
-    let forwarded_for = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
-        Some(prior) if !prior.trim().is_empty() => format!("{prior}, {ip}"),
-        _ => ip,
-    };
-    // Several X-Forwarded-For lines are one list: folded into the single value above.
-    let prior_lines: Vec<String> =
-        headers.get_all(&X_FORWARDED_FOR).iter().skip(1).filter_map(|v| v.to_str().ok().map(str::to_owned)).collect();
-    let forwarded_for = std::iter::once(forwarded_for).chain(prior_lines).collect::<Vec<_>>().join(", ");
-    if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
-        headers.insert(X_FORWARDED_FOR, value);
+/// `X-Forwarded-For` gets the client's address appended (nothing over a Unix socket, whose
+/// client is a process on this host rather than a network hop); `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` are set.
+fn set_forwarded(headers: &mut HeaderMap, client: Option<SocketAddr>) {
+    if let Some(client) = client {
+        // Several X-Forwarded-For lines are one list: folded into one value, the client last.
+        let prior: Vec<&str> = headers
+            .get_all(&X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        let ip = client.ip().to_string();
+        let forwarded_for = prior.into_iter().chain([ip.as_str()]).collect::<Vec<_>>().join(", ");
+        if let Ok(value) = HeaderValue::from_str(&forwarded_for) {
+            headers.insert(X_FORWARDED_FOR, value);
+        }
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
     match headers.get(HOST).cloned() {
@@ -160,7 +166,11 @@ fn set_forwarded(headers: &mut HeaderMap, client: SocketAddr) {
 
 impl Proxy {
     /// Answers one request: refused at once, or forwarded.
-    pub(crate) async fn handle(&self, mut request: Request<Incoming>, client: SocketAddr) -> Response<ProxyBody> {
+    pub(crate) async fn handle(
+        &self,
+        mut request: Request<Incoming>,
+        client: Option<SocketAddr>,
+    ) -> Response<ProxyBody> {
         let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
         strip_claim_headers(request.headers_mut());
         let started = Instant::now();
@@ -192,7 +202,12 @@ impl Proxy {
         self.forward(request, &target, client).await
     }
 
-    async fn forward(&self, mut request: Request<Incoming>, target: &str, client: SocketAddr) -> Response<ProxyBody> {
+    async fn forward(
+        &self,
+        mut request: Request<Incoming>,
+        target: &str,
+        client: Option<SocketAddr>,
+    ) -> Response<ProxyBody> {
         let upgrading = wants_upgrade(request.headers());
         let client_upgrade = upgrading.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();

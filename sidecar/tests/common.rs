@@ -244,6 +244,36 @@ pub async fn body_text(response: Response<Incoming>) -> String {
     String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
 }
 
+/// One request on a fresh connection to the Unix socket at `path`.
+pub async fn send_unix(path: &std::path::Path, request: Request<TestBody>) -> Response<Incoming> {
+    let stream = tokio::net::UnixStream::connect(path).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    sender.send_request(request).await.unwrap()
+}
+
+/// Starts the sidecar on the Unix socket `socket` with `args` (and an admin listener, whose
+/// address is the returned `addr`), and waits until the socket accepts connections.
+pub async fn start_unix(name: &str, socket: &std::path::Path, args: &[&str]) -> Sidecar {
+    let admin: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut command = Sidecar::command();
+    let listen = format!("unix:{}", socket.display());
+    command.args(["--listen", &listen, "--admin-listen", &admin.to_string()]).args(args);
+    let log = scratch(name).join("sidecar.log");
+    let child = command.stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
+    let mut sidecar = Sidecar { child, addr: admin, admin: Some(admin), log };
+    for _ in 0..400 {
+        if tokio::net::UnixStream::connect(socket).await.is_ok() {
+            return sidecar;
+        }
+        if let Some(status) = sidecar.child.try_wait().unwrap() {
+            panic!("sidecar exited {status}: {}", sidecar.log_text());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("sidecar did not listen on {}: {}", socket.display(), sidecar.log_text());
+}
+
 /// What the upstream received.
 #[derive(Clone, Debug)]
 pub struct Seen {

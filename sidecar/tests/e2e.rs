@@ -154,8 +154,40 @@ async fn behind_nginx_auth_request() {
     let sidecar = sidecar("e2e-nginx").await;
     let dir = scratch("e2e-nginx");
     let port = free_port();
+    let text = config("nginx.conf", port, sidecar.addr.port(), upstream.addr.port());
+    nginx(&dir, &text, port, &upstream).await;
+}
+
+/// The deploy file's other form: nginx asks the sidecar over a Unix socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nginx_auth_request_over_a_unix_socket() {
+    if !installed("nginx") {
+        return;
+    }
+    let upstream = Upstream::start().await;
+    let dir = scratch("e2e-nginx-unix");
+    let socket = dir.join("sidecar.sock");
+    let keys = key_file("e2e-nginx-unix", &[OLD]);
+    let audiences = format!("{AUD},{OTHER}");
+    let _sidecar = start_unix(
+        "e2e-nginx-unix",
+        &socket,
+        &["--auth-only", "--key", keys.to_str().unwrap(), "--audience", &audiences],
+    )
+    .await;
+    let port = free_port();
+    let tcp = "server 127.0.0.1:8081;";
+    let file = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx.conf")).unwrap();
+    assert!(file.contains(tcp) && file.contains("server unix:"), "deploy/nginx.conf names both forms");
+    let text = config("nginx.conf", port, 8081, upstream.addr.port())
+        .replace(tcp, &format!("server unix:{};", socket.display()));
+    nginx(&dir, &text, port, &upstream).await;
+}
+
+/// nginx on `port` with the configuration `text`, through the checks both proxies must pass.
+async fn nginx(dir: &Path, text: &str, port: u16, upstream: &Upstream) {
     let conf = dir.join("nginx.conf");
-    std::fs::write(&conf, config("nginx.conf", port, sidecar.addr.port(), upstream.addr.port())).unwrap();
+    std::fs::write(&conf, text).unwrap();
     let log = dir.join("error.log");
     let globals = format!("daemon off; pid {}/nginx.pid;", dir.display());
     let child = Command::new("nginx")
@@ -164,9 +196,9 @@ async fn behind_nginx_auth_request() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut nginx = Process(child, dir.clone());
+    let mut nginx = Process(child, dir.to_owned());
     wait_for(port, &mut nginx, &log).await;
-    check(port, &upstream).await;
+    check(port, upstream).await;
     let _ = &nginx.1;
 }
 

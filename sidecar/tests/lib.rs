@@ -16,3 +16,4 @@ mod e2e;
 mod forward_auth;
 mod lifecycle;
 mod proxy;
+mod unix;
