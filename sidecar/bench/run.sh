@@ -6,8 +6,9 @@
 #   (c0) the same sidecar with every path public (`--public-path /`): its proxying alone, the
 #        floor under (c)
 #   (d)  nginx auth_request to pomerium-jwt-sidecar (mode 2), then proxy_pass to (a)
+#   (du) the same, nginx asking over a Unix socket (`--listen unix:PATH`)
 #   (d0) nginx auth_request to a server that answers 200 without looking (an nginx of its own):
-#        nginx's own cost of asking, the floor under (d)
+#        nginx's own cost of asking, the floor under (d); (d0u) the same over a Unix socket
 # The front nginx runs with `worker_processes auto`, as Debian ships it, the sidecar with its
 # default threads (one per core): each may use every core, as in a deployment. Interleaved:
 # ROUNDS rounds of every setup, each DURATION long; the table takes each setup's median round.
@@ -27,6 +28,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 AUD=app.example.com
 work=$(mktemp -d)
+chmod 755 "$work" # nginx's workers (another user) reach the Unix sockets in it
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -58,7 +60,7 @@ PY
 )
 token="$header.$payload.$signature"
 
-A=18081 B=18082 C=18083 D=18084 S2=18085 C0=18086 D0=18087 YES=18088
+A=18081 B=18082 C=18083 D=18084 S2=18085 C0=18086 D0=18087 YES=18088 DU=18089 D0U=18090
 # The application: its own process, as an application is. The yes-sayer of (d0): its own
 # process too, like the sidecar, with a worker per core as the sidecar has a thread per core.
 mkdir -p "$work/app" "$work/yes" "$work/nginx"
@@ -75,7 +77,7 @@ worker_processes auto;
 events { worker_connections 4096; }
 http {
     access_log off;
-    server { listen 127.0.0.1:$YES; location / { return 200; } }
+    server { listen 127.0.0.1:$YES; listen unix:$work/yes.sock; location / { return 200; } }
 }
 NGINX
 # The auth location is the one of sidecar/deploy/nginx.conf, less the claims it does not need.
@@ -89,6 +91,21 @@ auth_location() {
         }
 LOCATION
 }
+# A server on port $1 that asks upstream $2 about every request, then proxies it to the app.
+auth_server() {
+    cat <<SERVER
+    server {
+        listen 127.0.0.1:$1;
+$(auth_location "$2")
+        location / {
+            auth_request /.auth;
+            auth_request_set \$claim_email \$upstream_http_x_pomerium_claim_email;
+            proxy_set_header X-Pomerium-Claim-Email \$claim_email;
+            proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
+        }
+    }
+SERVER
+}
 cat >"$work/nginx/nginx.conf" <<NGINX
 worker_processes auto;
 events { worker_connections 4096; }
@@ -97,30 +114,16 @@ http {
     upstream app { server 127.0.0.1:$A; keepalive 64; }
     upstream sidecar { server 127.0.0.1:$S2; keepalive 64; }
     upstream yes { server 127.0.0.1:$YES; keepalive 64; }
+    upstream sidecar_unix { server unix:$work/sidecar.sock; keepalive 64; }
+    upstream yes_unix { server unix:$work/yes.sock; keepalive 64; }
     server {
         listen 127.0.0.1:$B;
         location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
     }
-    server {
-        listen 127.0.0.1:$D;
-$(auth_location sidecar)
-        location / {
-            auth_request /.auth;
-            auth_request_set \$claim_email \$upstream_http_x_pomerium_claim_email;
-            proxy_set_header X-Pomerium-Claim-Email \$claim_email;
-            proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
-        }
-    }
-    server {
-        listen 127.0.0.1:$D0;
-$(auth_location yes)
-        location / {
-            auth_request /.auth;
-            auth_request_set \$claim_email \$upstream_http_x_pomerium_claim_email;
-            proxy_set_header X-Pomerium-Claim-Email \$claim_email;
-            proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
-        }
-    }
+$(auth_server $D sidecar)
+$(auth_server $DU sidecar_unix)
+$(auth_server $D0 yes)
+$(auth_server $D0U yes_unix)
 }
 NGINX
 for n in app nginx yes; do
@@ -135,17 +138,21 @@ RUST_LOG=warn "$bin" --listen 127.0.0.1:$C0 --upstream http://127.0.0.1:$A --key
 pid_c0=$!; pids+=($pid_c0)
 RUST_LOG=warn "$bin" --auth-only --listen 127.0.0.1:$S2 --key "$work/pub.pem" --audience $AUD 2>"$work/d.log" &
 pid_d=$!; pids+=($pid_d)
-for port in $A $B $C $C0 $D $D0 $S2 $YES; do
+RUST_LOG=warn "$bin" --auth-only --listen "unix:$work/sidecar.sock" --key "$work/pub.pem" --audience $AUD 2>"$work/du.log" &
+pid_du=$!; pids+=($pid_du)
+for port in $A $B $C $C0 $D $DU $D0 $D0U $S2 $YES; do
     for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.05; done
 done
+for _ in $(seq 100); do [ -S "$work/sidecar.sock" ] && break; sleep 0.05; done
 # Every setup must answer 200 with the token, and the verifying ones 401 without: a benchmark of
 # errors would measure nothing.
-for port in $A $B $C $C0 $D $D0; do
+for port in $A $B $C $C0 $D $DU $D0 $D0U; do
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" -H "X-Pomerium-Jwt-Assertion: $token" http://127.0.0.1:$port/)
     [ "$code" = 200 ] || { echo "setup on port $port answered $code"; cat "$work"/*.log; exit 1; }
 done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$C/)" = 401 ]
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$D/)" = 401 ]
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $AUD" http://127.0.0.1:$DU/)" = 401 ]
 
 # CPU time (user + system, clock ticks) of each process, each nginx's workers summed.
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -154,13 +161,14 @@ cpu() {
     for worker in $(pgrep -P "$nginx_front"); do front=$((front + $(ticks "$worker"))); done
     local yes=0
     for worker in $(pgrep -P "$nginx_yes"); do yes=$((yes + $(ticks "$worker"))); done
-    echo "$front $(ticks "$(pgrep -P "$nginx_app")") $(ticks $pid_c) $(ticks $pid_c0) $(ticks $pid_d) $yes"
+    echo "$front $(ticks "$(pgrep -P "$nginx_app")") $(ticks $pid_c) $(ticks $pid_c0) $(ticks $pid_d) $yes $(ticks $pid_du)"
 }
 
-setups="a b c c0 d d0"
+setups="a b c c0 d du d0 d0u"
 declare -A name=([a]="(a) application" [b]="(b) nginx proxy_pass" [c]="(c) sidecar mode 1" [c0]="(c0) sidecar mode 1, all public"
-    [d]="(d) nginx auth_request + sidecar" [d0]="(d0) nginx auth_request + 200")
-declare -A port=([a]=$A [b]=$B [c]=$C [c0]=$C0 [d]=$D [d0]=$D0)
+    [d]="(d) nginx auth_request + sidecar" [du]="(du) the same over a Unix socket"
+    [d0]="(d0) nginx auth_request + 200" [d0u]="(d0u) the same over a Unix socket")
+declare -A port=([a]=$A [b]=$B [c]=$C [c0]=$C0 [d]=$D [du]=$DU [d0]=$D0 [d0u]=$D0U)
 for round in $(seq "$ROUNDS"); do
     for setup in $setups; do
         before=$(cpu)
@@ -174,14 +182,14 @@ done
 mkdir -p target/sidecar-bench && for setup in $setups; do cp "$work/$setup".* target/sidecar-bench/; done  # the raw wrk outputs
 rss() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 
-python3 - "$work" "$ROUNDS" "$(getconf CLK_TCK)" "$(rss $pid_c)" "$(rss $pid_d)" <<'PY'
+python3 - "$work" "$ROUNDS" "$(getconf CLK_TCK)" "$(rss $pid_c)" "$(rss $pid_d)" "$(rss $pid_du)" <<'PY'
 import re, sys
 work, rounds, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rss_c, rss_d = int(sys.argv[4]), int(sys.argv[5])
+rss_c, rss_d = int(sys.argv[4]), max(int(sys.argv[5]), int(sys.argv[6]))
 def ms(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
-setups = ["a", "b", "c", "c0", "d", "d0"]
+setups = ["a", "b", "c", "c0", "d", "du", "d0", "d0u"]
 rows, per_round = {}, {}
 for setup in setups:
     runs = []
@@ -192,18 +200,20 @@ for setup in setups:
         p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
         p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
         ticks = [int(t) for t in open(f"{work}/{setup}.{r}.cpu").read().split()]
-        # front nginx, application, sidecar (c), sidecar (c0), sidecar (d), the yes-sayer:
-        # microseconds a request
-        cpu = [(after - before) * 1e6 / hz / requests for before, after in zip(ticks[:6], ticks[6:])]
+        # front nginx, application, sidecar (c), sidecar (c0), sidecar (d), the yes-sayer,
+        # sidecar (du): microseconds a request
+        cpu = [(after - before) * 1e6 / hz / requests for before, after in zip(ticks[:7], ticks[7:])]
         runs.append((rps, p50, p99, cpu))
     per_round[setup] = runs
     rows[setup] = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
 names = {"a": "(a) the application: nginx, static `ok`", "b": "(b) nginx `proxy_pass`, no auth",
          "c": "(c) sidecar, mode 1", "c0": "(c0) sidecar, mode 1, every path public (floor of (c))",
-         "d": "(d) nginx `auth_request` + sidecar, mode 2", "d0": "(d0) nginx `auth_request` + a static 200 (floor of (d))"}
+         "d": "(d) nginx `auth_request` + sidecar, mode 2", "du": "(du) the same, over a Unix socket",
+         "d0": "(d0) nginx `auth_request` + a static 200 (floor of (d))",
+         "d0u": "(d0u) the same, over a Unix socket (floor of (du))"}
 # Which processes serve each setup: front nginx, application, then the sidecar it runs through
 # (or, for (d0), the nginx that answers 200).
-sidecar = {"c": 2, "c0": 3, "d": 4, "d0": 5}
+sidecar = {"c": 2, "c0": 3, "d": 4, "d0": 5, "du": 6, "d0u": 5}
 # Ratios are taken round by round (setups of one round ran a minute apart, under the same
 # load), then the median over rounds: steadier than a ratio of medians on a shared machine.
 def ratio(x, y, field):
@@ -216,21 +226,24 @@ print("| setup | requests/s | p50 | p99 | req/s vs (b) | p99 vs (b) | CPU µs pe
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for s in setups:
     rps, p50, p99, _ = rows[s]
-    front = f"{cpu_median(s, 0):.1f}" if s in ("b", "d", "d0") else "-"
+    front = f"{cpu_median(s, 0):.1f}" if s in ("b", "d", "du", "d0", "d0u") else "-"
     side = f"{cpu_median(s, sidecar[s]):.1f}" if s in sidecar else "-"
     print(f"| {names[s]} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {ratio(s, 'b', 0):.2f} x | {ratio(s, 'b', 2):.2f} x "
           f"| {front} / {side} / {cpu_median(s, 1):.1f} |")
 print()
 print(f"Sidecar peak RSS (VmHWM): mode 1 {rss_c / 1024:.1f} MiB, mode 2 {rss_d / 1024:.1f} MiB.")
-c, c99, d = ratio("c", "b", 0), ratio("c", "b", 2), ratio("d", "b", 0)
+c, c99, d, du = ratio("c", "b", 0), ratio("c", "b", 2), ratio("d", "b", 0), ratio("du", "b", 0)
 print(f"Targets: (c) >= 1.0 x (b) req/s: {c:.2f} x {'met' if c >= 1.0 else 'NOT met'}; "
       f"(c) p99 <= 1.5 x (b): {c99:.2f} x {'met' if c99 <= 1.5 else 'NOT met'}; "
-      f"(d) >= 0.8 x (b): {d:.2f} x {'met' if d >= 0.8 else 'NOT met'}; "
+      f"(d) >= 0.8 x (b): {d:.2f} x {'met' if d >= 0.8 else 'NOT met'} over TCP, "
+      f"{du:.2f} x {'met' if du >= 0.8 else 'NOT met'} over a Unix socket; "
       f"RSS <= 32 MiB: {'met' if max(rss_c, rss_d) <= 32 * 1024 else 'NOT met'}.")
 print(f"Floors: (c0) / (b) = {ratio('c0', 'b', 0):.2f} x (the sidecar's proxying alone); "
       f"(c) / (c0) = {ratio('c', 'c0', 0):.2f} x (what verifying costs mode 1); "
-      f"(d0) / (b) = {ratio('d0', 'b', 0):.2f} x (the most any auth_request service could reach here); "
-      f"(d) / (d0) = {ratio('d', 'd0', 0):.2f} x (the sidecar's answer next to a static 200).")
+      f"(d0) / (b) = {ratio('d0', 'b', 0):.2f} x and (d0u) / (b) = {ratio('d0u', 'b', 0):.2f} x (the most any "
+      f"auth_request service could reach here, over TCP and a Unix socket); "
+      f"(d) / (d0) = {ratio('d', 'd0', 0):.2f} x and (du) / (d0u) = {ratio('du', 'd0u', 0):.2f} x "
+      f"(the sidecar's answer next to a static 200).")
 for s in setups:
     print(f"Per round, {names[s].split(' ')[0]} req/s: " + ", ".join(f"{run[0]:,.0f}" for run in per_round[s]))
 PY
