@@ -183,6 +183,16 @@ impl Sidecar {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
+    /// Waits for the process to exit: its status and its log.
+    pub async fn exit(mut self) -> (std::process::ExitStatus, String) {
+        tokio::task::spawn_blocking(move || {
+            let status = self.child.wait().unwrap();
+            (status, self.log_text())
+        })
+        .await
+        .unwrap()
+    }
+
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());

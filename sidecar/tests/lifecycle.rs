@@ -13,7 +13,7 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
     let upstream = Upstream::start().await;
     let keys = key_file("sigterm", &[OLD]);
     let url = format!("http://{}", upstream.addr);
-    let mut sidecar =
+    let sidecar =
         Sidecar::start("sigterm", &["--upstream", &url, "--key", keys.to_str().unwrap(), "--audience", AUD]).await;
     let addr = sidecar.addr;
     let request =
@@ -32,13 +32,8 @@ async fn sigterm_lets_the_request_in_flight_finish_and_exits_0() {
     assert!(refused, "still accepting after SIGTERM");
     upstream.gate.notify_one();
     assert_eq!(request.await.unwrap(), "held");
-    let status = tokio::task::spawn_blocking(move || {
-        let status = sidecar.child.wait().unwrap();
-        (status, sidecar.log_text())
-    })
-    .await
-    .unwrap();
-    assert_eq!(status.0.code(), Some(0), "{}", status.1);
+    let (status, log) = sidecar.exit().await;
+    assert_eq!(status.code(), Some(0), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

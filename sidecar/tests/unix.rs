@@ -60,17 +60,12 @@ async fn a_stale_socket_is_replaced_and_removed_at_exit() {
     // What a killed earlier run leaves: a socket file nobody listens on.
     drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
     assert!(socket.exists());
-    let mut sidecar =
+    let sidecar =
         start_unix("unix-stale", &socket, &["--auth-only", "--key", keys.to_str().unwrap(), "--audience", AUD]).await;
     assert_eq!(send_unix(&socket, get("/", AUD, &[(ASSERTION, &token())])).await.status(), StatusCode::OK);
     sidecar.signal("TERM");
-    let status = tokio::task::spawn_blocking(move || {
-        let status = sidecar.child.wait().unwrap();
-        (status, sidecar.log_text())
-    })
-    .await
-    .unwrap();
-    assert_eq!(status.0.code(), Some(0), "{}", status.1);
+    let (status, log) = sidecar.exit().await;
+    assert_eq!(status.code(), Some(0), "{log}");
     assert!(!socket.exists(), "the socket file outlived the sidecar");
 }
 
