@@ -81,13 +81,12 @@ pub(crate) struct Fe([u32; 8]);
 /// `2p·2^32 - 2^32`: below `2^289`, so limb 8's carry, the new `top`, is 0 or 1, and the new `v`,
 /// the sum over `2^32`, is again below `2p`.
 ///
-/// Limbs 6 and 8 are [`mac`]s by `one`, a 1 the optimiser cannot see through (`black_box`), so
-/// that each is one `umaal` on the Cortex-M4: as plain additions LLVM merges them with limbs
-/// 3 to 5 into one chain of flags, which it then keeps apart from the row's chain by saving and
-/// restoring the flags (`mrs`/`msr`). Limb 3 is a plain addition: as a [`mac`] by `one` too, its
-/// product `m·one` would be the same value as limb 6's, which LLVM computes once and then adds
-/// in with more instructions than a `umaal`. If `black_box` did nothing, the values would be the
-/// same.
+/// Limb 8 is a [`mac`] by `one`, a 1 the optimiser cannot see through (`black_box`), so that it
+/// is one `umaal` on the Cortex-M4: as two additions with carry, a multiplication took 425
+/// instructions instead of 408. Limbs 3 and 6 are plain additions, one short chain of flags
+/// with limbs 4 and 5: as [`mac`]s by `one`, their products `m·one` are one value, which LLVM
+/// computes once and adds in with more instructions than a `umaal` each (411). If `black_box`
+/// did nothing, the values would be the same.
 #[inline(always)]
 const fn mul_row(s: [u32; 8], top: u32, a: &[u32; 8], b: u32, one: u32) -> ([u32; 8], u32) {
     let [s0, s1, s2, s3, s4, s5, s6, s7] = s;
@@ -102,7 +101,7 @@ const fn mul_row(s: [u32; 8], top: u32, a: &[u32; 8], b: u32, one: u32) -> ([u32
     let (y3, d) = adc(x3, m, 0);
     let (y4, d) = adc(x4, 0, d);
     let (y5, d) = adc(x5, 0, d);
-    let (y6, d) = mac(x6, m, one, d);
+    let (y6, d) = adc(x6, m, d);
     let (y7, d) = mac(x7, m, u32::MAX, d);
     let (y8, top) = mac(top, c, one, d);
     ([x1, x2, y3, y4, y5, y6, y7, y8], top)
