@@ -85,8 +85,8 @@ pub(crate) struct Fe([u32; 8]);
 /// is one `umaal` on the Cortex-M4: as two additions with carry, a multiplication took 425
 /// instructions instead of 408. Limbs 3 and 6 are plain additions, one short chain of flags
 /// with limbs 4 and 5: as [`mac`]s by `one`, their products `m·one` are one value, which LLVM
-/// computes once and adds in with more instructions than a `umaal` each (411). If `black_box`
-/// did nothing, the values would be the same.
+/// computes once and adds in apart (the loop's body half as long again); with limb 6 alone as
+/// one, 411. If `black_box` did nothing, the values would be the same.
 #[inline(always)]
 const fn mul_row(s: [u32; 8], top: u32, a: &[u32; 8], b: u32, one: u32) -> ([u32; 8], u32) {
     let [s0, s1, s2, s3, s4, s5, s6, s7] = s;
