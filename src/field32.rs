@@ -244,15 +244,32 @@ impl Fe {
     }
 
     /// `self^(2^k)`.
-    fn square_times(self, k: u32) -> Fe {
-        (0..k).fold(self, |x, _| x.square())
+    const fn square_times(self, k: u32) -> Fe {
+        let (mut x, mut left) = (self, k);
+        while let Some(fewer) = left.checked_sub(1) {
+            x = x.square();
+            left = fewer;
+        }
+        x
     }
 
-    /// `1/self mod p`, or `None` for zero: Fermat's `self^(p - 2)`, by an addition chain over
+    /// Whether this is zero.
+    pub(crate) const fn is_zero(&self) -> bool {
+        let [x0, x1, x2, x3, x4, x5, x6, x7] = self.0;
+        x0 | x1 | x2 | x3 | x4 | x5 | x6 | x7 == 0
+    }
+
+    /// `1/self mod p`, or `None` for zero (see [`Fe::inverse_or_zero`]).
+    pub(crate) fn invert(&self) -> CtOption<Fe> {
+        CtOption::new(self.inverse_or_zero(), Choice::from(u8::from(!self.is_zero())))
+    }
+
+    /// `1/self mod p`, and zero for zero: Fermat's `self^(p - 2)`, by an addition chain over
     /// `p - 2`'s bits (from the top: 32 ones, 31 zeros and a one, 96 zeros, 64 ones, then
     /// `1...101` with 30 ones), 255 squarings and 13 multiplications. Used once per batch of
-    /// table points, so its speed matters little; variable time is fine (public values).
-    pub(crate) fn invert(&self) -> CtOption<Fe> {
+    /// table points, so its speed matters little; variable time is fine (public values). A
+    /// `const fn`, for the tables built at compile time (`src/precomputed.rs`).
+    pub(crate) const fn inverse_or_zero(&self) -> Fe {
         let x = *self;
         // x_k = self^(2^k - 1): k ones.
         let x2 = x.square().multiply(&x);
@@ -267,8 +284,7 @@ impl Fe {
         let r = r.square_times(96); // 96 zeros
         let r = r.square_times(32).multiply(&x32).square_times(32).multiply(&x32); // 64 ones
         let r = r.square_times(30).multiply(&x30); // 30 ones
-        let inverse = r.square_times(2).multiply(&x); // 0, 1
-        CtOption::new(inverse, Choice::from(u8::from(x != Fe::ZERO)))
+        r.square_times(2).multiply(&x) // 0, 1
     }
 
     /// `1/self`, for tests (the same as [`Fe::invert`] here).
@@ -300,6 +316,7 @@ impl Fe {
 /// integer into it (zero when `b ≥ p`, which `from_bytes` refuses).
 #[cfg(pomerium_jwt_field32)]
 #[doc(hidden)]
+#[must_use]
 pub fn __fuzz_field_ops(a: &[u8; 32], b: &[u8; 32]) -> Option<[[u8; 32]; 9]> {
     let limbs = |bytes: &[u8; 32]| {
         let mut x = [0u32; 8];
