@@ -121,6 +121,51 @@ pub struct BaseTable<'t> {
 /// little per point, few enough that the Jacobian points (96 bytes each) stay a small stack frame.
 const BATCH: usize = 32;
 
+/// The generator's tables computed at compile time, on 32-bit targets, each behind its cargo
+/// feature: a `static`, so in flash on a microcontroller, taking no RAM and no time to build.
+/// Evaluating one takes the compiler tens of seconds (W4) to minutes (W8): that is expected.
+#[allow(long_running_const_eval)]
+#[cfg(all(feature = "const-generator-w4", any(target_pointer_width = "32", pomerium_jwt_field32)))]
+static GENERATOR_W4: [TableEntry; Window::W4.entries()] = generator_entries(Window::W4);
+#[allow(long_running_const_eval)]
+#[cfg(all(feature = "const-generator-w8", any(target_pointer_width = "32", pomerium_jwt_field32)))]
+static GENERATOR_W8: [TableEntry; Window::W8.entries()] = generator_entries(Window::W8);
+
+/// The entries of the generator's table, at compile time: the same points as
+/// [`BaseTable::generator`] writes at run time (a test compares them).
+#[cfg(any(target_pointer_width = "32", pomerium_jwt_field32))]
+#[cfg_attr(not(any(feature = "const-generator-w4", feature = "const-generator-w8")), allow(dead_code))]
+const fn generator_entries<const N: usize>(window: Window) -> [TableEntry; N] {
+    let points = point::generator_multiples::<N>(window.points_per_window());
+    let mut entries = [TableEntry::EMPTY; N];
+    let (mut from, mut to): (&[Affine], &mut [TableEntry]) = (&points, &mut entries);
+    while let ([point, from_tail @ ..], [entry, to_tail @ ..]) = (from, to) {
+        *entry = TableEntry(*point);
+        (from, to) = (from_tail, to_tail);
+    }
+    entries
+}
+
+impl BaseTable<'static> {
+    /// The generator's table computed at compile time, if this build has it: with the cargo
+    /// feature `const-generator-w4` (for [`Window::W4`], 33,280 bytes) or `const-generator-w8`
+    /// ([`Window::W8`], 270,336 bytes), on a 32-bit target (a microcontroller keeps it in flash,
+    /// so it takes no RAM and no time at start-up). `None` for any other window or build: 64-bit
+    /// targets build the table at run time with [`BaseTable::generator`]. Each feature adds to the
+    /// crate's compile time (`footprint/README.md` has the figures).
+    #[must_use]
+    pub fn compiled_generator(window: Window) -> Option<BaseTable<'static>> {
+        let entries: Option<&'static [TableEntry]> = match window {
+            #[cfg(all(feature = "const-generator-w4", any(target_pointer_width = "32", pomerium_jwt_field32)))]
+            Window::W4 => Some(&GENERATOR_W4),
+            #[cfg(all(feature = "const-generator-w8", any(target_pointer_width = "32", pomerium_jwt_field32)))]
+            Window::W8 => Some(&GENERATOR_W8),
+            _ => None,
+        };
+        entries.map(|entries| BaseTable { window, base: point::GENERATOR, entries })
+    }
+}
+
 impl<'t> BaseTable<'t> {
     /// The table of the generator `G`, shared by every precomputed key.
     ///
@@ -316,5 +361,37 @@ impl<'t> PrecomputedKey<'t> {
             self.table.add_multiple(u2, &mut sum);
             sum
         })
+    }
+}
+
+#[cfg(all(test, any(target_pointer_width = "32", pomerium_jwt_field32)))]
+mod tests {
+    extern crate std;
+    use std::vec;
+
+    use super::*;
+
+    /// Each compiled table holds exactly what `BaseTable::generator` builds at run time (which
+    /// tests/ check against `p256`'s own multiples), entry by entry; a window compiled out is
+    /// `None`. Run with `--cfg pomerium_jwt_field32 --features const-generator-w4,...`.
+    #[test]
+    fn the_compiled_generator_tables_are_the_ones_built_at_run_time() {
+        for window in [Window::W4, Window::W6, Window::W8, Window::W10] {
+            let compiled = BaseTable::compiled_generator(window);
+            let features = [
+                (Window::W4, cfg!(feature = "const-generator-w4")),
+                (Window::W8, cfg!(feature = "const-generator-w8")),
+            ];
+            let expected = features.iter().any(|&(compiled, on)| compiled == window && on);
+            assert_eq!(compiled.is_some(), expected, "{window:?}");
+            let Some(compiled) = compiled else { continue };
+            let mut storage = vec![TableEntry::EMPTY; window.entries()];
+            let built = BaseTable::generator(window, &mut storage).unwrap();
+            assert_eq!((compiled.window, compiled.base), (built.window, built.base));
+            assert_eq!(compiled.entries.len(), built.entries.len());
+            for (i, (ours, theirs)) in compiled.entries.iter().zip(built.entries).enumerate() {
+                assert_eq!(ours.0, theirs.0, "{window:?} entry {i}");
+            }
+        }
     }
 }

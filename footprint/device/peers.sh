@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# ECDSA P-256 verification on the emulated Cortex-M4, side by side: pomerium-jwt (plain, and with
-# W4, W6 and W8 tables), RustCrypto's p256 0.14 and p256-cm4 0.4 (hand-written Cortex-M4 assembly), each
+# ECDSA P-256 verification on the emulated Cortex-M4, side by side: pomerium-jwt (plain, with
+# W4, W6 and W8 tables in RAM, and with the generator's W4 or W8 table computed at compile time,
+# in flash, beside the key's W4 table in RAM), RustCrypto's p256 0.14 and p256-cm4 0.4
+# (hand-written Cortex-M4 assembly), each
 # alone in its own binary (peers/), the same key, message and signature (Wycheproof's
 # ecdsa_secp256r1_sha256_p1363 tc 1), the device's instruction counter; each must accept the
 # signature and refuse it with one bit of s flipped. Prints a table: instructions, ratio to
@@ -53,7 +55,7 @@ sizer=size
 command -v size >/dev/null || sizer=llvm-size
 rows=()
 cm4=""
-for bin in ours ours_w4 ours_w6 ours_w8 p256 cm4; do
+for bin in ours ours_w4 ours_w6 ours_w8 ours_flash_w4 ours_flash_w8 p256 cm4; do
     elf=target/$target/release/$bin
     log=target/$bin.log
     status=0
