@@ -49,7 +49,7 @@ if [ ! -f "$patched/.patched-$version" ]; then
     touch "$patched/.patched-$version"
 fi
 
-cargo build --release --locked --quiet --target "$target"
+cargo build --release --locked --quiet --target "$target" --features flash
 
 sizer=size
 command -v size >/dev/null || sizer=llvm-size

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 /// Where the sidecar listens: a TCP address, or `unix:PATH`, a Unix socket for a proxy on the
-/// same host (nginx's `server unix:PATH;`), which spares both sides the loopback TCP stack.
+/// same host (nginx's `server unix:PATH;`), reachable only by whom the socket's folder admits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Listen {
     Tcp(SocketAddr),
