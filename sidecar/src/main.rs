@@ -132,7 +132,7 @@ async fn run(options: Options) -> Result<(), String> {
 
     let grace = Duration::from_secs(options.shutdown_grace);
     let mode = if options.auth_only { "forward auth" } else { "reverse proxy" };
-    tracing::info!(listen = %options.listen, unix_socket = listener.path().is_some(), mode, upstream = options.upstream.as_deref().unwrap_or("-"), "started");
+    tracing::info!(listen = %options.listen, mode, upstream = options.upstream.as_deref().unwrap_or("-"), "started");
     let serving = match upstream {
         Some(upstream) => {
             let proxy = Arc::new(proxy::Proxy {

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,7 +32,11 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// A bound listener: a TCP port, or a Unix socket whose file goes when it does.
 pub(crate) enum Listener {
     Tcp(TcpListener),
-    Unix(UnixListener, SocketFile),
+    /// The file is held only to be removed when the listener goes.
+    Unix {
+        listener: UnixListener,
+        _file: SocketFile,
+    },
 }
 
 /// The file of a Unix socket this process created, removed when dropped (at the end of serving)
@@ -66,16 +70,8 @@ impl Listener {
                 let listener = UnixListener::bind(path).map_err(|e| fail(&e))?;
                 let file = SocketFile(path.clone());
                 std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666)).map_err(|e| fail(&e))?;
-                Ok(Listener::Unix(listener, file))
+                Ok(Listener::Unix { listener, _file: file })
             }
-        }
-    }
-
-    /// The socket file of a Unix listener, for the start-up log.
-    pub(crate) fn path(&self) -> Option<&Path> {
-        match self {
-            Listener::Tcp(_) => None,
-            Listener::Unix(_, file) => Some(&file.0),
         }
     }
 }
@@ -136,7 +132,7 @@ enum Accepted {
 async fn accept(listener: &Listener) -> std::io::Result<Accepted> {
     match listener {
         Listener::Tcp(listener) => listener.accept().await.map(|(stream, peer)| Accepted::Tcp(stream, peer)),
-        Listener::Unix(listener, _) => listener.accept().await.map(|(stream, _)| Accepted::Unix(stream)),
+        Listener::Unix { listener, .. } => listener.accept().await.map(|(stream, _)| Accepted::Unix(stream)),
     }
 }
 

@@ -26,7 +26,8 @@ async fn forward_auth_over_a_unix_socket() {
     let response = send_unix(&socket, get("/", AUD, &[(ASSERTION, &sign(ATTACKER, &claims()))])).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response.headers().contains_key("www-authenticate"));
-    assert!(sidecar.log_text().contains("unix_socket=true"), "{}", sidecar.log_text());
+    let started = format!("listen=unix:{}", socket.display());
+    assert!(sidecar.log_text().contains(&started), "{}", sidecar.log_text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
