@@ -23,6 +23,8 @@
 //!
 //! One verification stays within a few KiB of stack, less than `p256`'s path alone.
 
+use core::cmp::Ordering;
+
 use p256::FieldBytes;
 
 use crate::point::{Affine, Jacobian};
@@ -34,18 +36,40 @@ const MULTIPLES: usize = 1 << (WIDTH - 2);
 /// A 256-bit scalar has a NAF of at most 257 digits.
 const DIGITS: usize = 257;
 
-/// A 256-bit integer (a scalar, or `r`, `s`, a digest) as four 64-bit limbs, least significant
-/// first.
-pub(crate) type Limbs = [u64; 4];
+/// The word of the scalar arithmetic: the target's own, as for the field (`src/point.rs`). On a
+/// 32-bit core, 64-bit words turn every variable shift of the inversion into a library call and
+/// every product into four: the inversion cost about 150,000 instructions on the Cortex-M4, a
+/// fifteenth of a verification.
+#[cfg(not(any(target_pointer_width = "32", pomerium_jwt_field32)))]
+type Word = u64;
+/// Twice a [`Word`]: a product of two words and a carry fit in it.
+#[cfg(not(any(target_pointer_width = "32", pomerium_jwt_field32)))]
+type Wide = u128;
+#[cfg(any(target_pointer_width = "32", pomerium_jwt_field32))]
+type Word = u32;
+#[cfg(any(target_pointer_width = "32", pomerium_jwt_field32))]
+type Wide = u64;
+
+/// Bits per [`Word`].
+const WORD_BITS: u32 = Word::BITS;
+
+/// A 256-bit integer (a scalar, or `r`, `s`, a digest) as [`Word`]s, least significant first.
+pub(crate) type Limbs = [Word; 256 / Word::BITS as usize];
 
 /// The group order `n`.
-const ORDER: Limbs = [0xf3b9_cac2_fc63_2551, 0xbce6_faad_a717_9e84, 0xffff_ffff_ffff_ffff, 0xffff_ffff_0000_0000];
+const ORDER: Limbs = from_be(&[
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa,
+    0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+]);
 
-/// `-1/n mod 2^64`, for Montgomery reduction mod `n`.
-const NEG_INV_ORDER: u64 = 0xccd1_c8aa_ee00_bc4f;
+/// `-1/n mod 2^64`; its low word is `-1/n` modulo `2^32`, for Montgomery reduction mod `n`.
+const NEG_INV_ORDER: Word = 0xccd1_c8aa_ee00_bc4f_u64 as Word;
+
+/// Zero.
+const ZERO: Limbs = [0; 256 / Word::BITS as usize];
 
 /// One.
-const ONE: Limbs = [1, 0, 0, 0];
+const ONE: Limbs = small(1);
 
 /// An ES256 signature: `r` and `s`, each in `[1, n)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,11 +116,30 @@ pub(crate) fn verify(
     lincomb(&u1, &u2).x_mod_n_is(&to_be(&signature.r))
 }
 
-/// 32 big-endian bytes as limbs.
-fn from_be(bytes: &[u8; 32]) -> Limbs {
-    let mut out = [0u64; 4];
-    for (limb, chunk) in out.iter_mut().zip(bytes.rchunks_exact(8)) {
-        *limb = chunk.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b));
+/// 32 big-endian bytes as limbs (a `const fn`, for [`ORDER`]).
+const fn from_be(bytes: &[u8; 32]) -> Limbs {
+    let mut out = ZERO;
+    let (mut limbs, mut rest): (&mut [Word], &[u8]) = (&mut out, bytes);
+    // The least significant limb first, from the last bytes.
+    while let [limb, higher @ ..] = limbs {
+        let mut shift = 0;
+        while shift < WORD_BITS {
+            if let [front @ .., byte] = rest {
+                *limb |= (*byte as Word) << shift;
+                rest = front;
+            }
+            shift = shift.saturating_add(8);
+        }
+        limbs = higher;
+    }
+    out
+}
+
+/// A small integer as limbs.
+const fn small(x: Word) -> Limbs {
+    let mut out = ZERO;
+    if let Some(low) = out.first_mut() {
+        *low = x;
     }
     out
 }
@@ -104,7 +147,7 @@ fn from_be(bytes: &[u8; 32]) -> Limbs {
 /// Limbs as 32 big-endian bytes.
 fn to_be(x: &Limbs) -> FieldBytes {
     let mut out = FieldBytes::default();
-    for (chunk, limb) in out.rchunks_exact_mut(8).zip(x) {
+    for (chunk, limb) in out.rchunks_exact_mut(size_of::<Word>()).zip(x) {
         chunk.copy_from_slice(&limb.to_be_bytes());
     }
     out
@@ -112,101 +155,120 @@ fn to_be(x: &Limbs) -> FieldBytes {
 
 /// Whether `x` is in `[1, n)`.
 fn in_range(x: &Limbs) -> bool {
-    *x != [0; 4] && sub(x, &ORDER).1
+    *x != ZERO && sub(x, &ORDER).1
 }
 
 fn is_even(x: &Limbs) -> bool {
     x.first().is_none_or(|low| low & 1 == 0)
 }
 
+/// `a -= b` (wrapping); whether it borrowed (`a < b`). Each step is `x + !y + c` in a [`Wide`],
+/// the two's-complement sum, whose carry is 1 exactly when nothing was borrowed: one chain of
+/// subtractions with borrow on the Cortex-M4, where a borrow read back from two
+/// `overflowing_sub`s cost several instructions a word.
+fn sub_assign(a: &mut Limbs, b: &Limbs) -> bool {
+    let mut carry: Word = 1;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let wide = Wide::from(*x).wrapping_add(Wide::from(!y)).wrapping_add(Wide::from(carry));
+        *x = wide as Word;
+        carry = (wide >> WORD_BITS) as Word;
+    }
+    carry == 0
+}
+
+/// `a += b` (wrapping); whether it carried.
+fn add_assign(a: &mut Limbs, b: &Limbs) -> bool {
+    let mut carry: Word = 0;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let wide = Wide::from(*x).wrapping_add(Wide::from(y)).wrapping_add(Wide::from(carry));
+        *x = wide as Word;
+        carry = (wide >> WORD_BITS) as Word;
+    }
+    carry != 0
+}
+
 /// `a - b` (wrapping), and whether it borrowed (`a < b`).
 fn sub(a: &Limbs, b: &Limbs) -> (Limbs, bool) {
-    let mut out = [0u64; 4];
-    let mut borrow = false;
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        let (d, b1) = x.overflowing_sub(y);
-        let (d, b2) = d.overflowing_sub(u64::from(borrow));
-        *o = d;
-        borrow = b1 | b2;
-    }
+    let mut out = *a;
+    let borrow = sub_assign(&mut out, b);
     (out, borrow)
 }
 
 /// `a + b` (wrapping), and whether it carried.
+#[cfg(test)]
 fn add(a: &Limbs, b: &Limbs) -> (Limbs, bool) {
-    let mut out = [0u64; 4];
-    let mut carry = false;
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        let (d, c1) = x.overflowing_add(y);
-        let (d, c2) = d.overflowing_add(u64::from(carry));
-        *o = d;
-        carry = c1 | c2;
-    }
+    let mut out = *a;
+    let carry = add_assign(&mut out, b);
     (out, carry)
 }
 
-/// `x + y·m` for `x` below `2^256·(x4 + 1)` (`x4` its fifth limb): the low four limbs and
-/// everything above them.
-fn mul_add(x: &Limbs, x4: u64, y: &Limbs, m: u64) -> (Limbs, u128) {
-    let mut out = [0u64; 4];
-    let mut carry = 0u128;
+/// `x + y·m` for `x` below `2^256·(top + 1)` (`top` the word above it): the low 256 bits and
+/// everything above them. Each step, `x_i + y_i·m + carry`, is below `(2^w)^2` for `w`-bit
+/// words (`(2^w - 1) + (2^w - 1)^2 + (2^w - 1)`), so it fits a [`Wide`].
+fn mul_add(x: &Limbs, top: Word, y: &Limbs, m: Word) -> (Limbs, Wide) {
+    let mut out = ZERO;
+    let mut carry: Wide = 0;
     for ((o, &xi), &yi) in out.iter_mut().zip(x).zip(y) {
-        let wide = u128::from(yi).wrapping_mul(u128::from(m)).wrapping_add(u128::from(xi)).wrapping_add(carry);
-        *o = wide as u64;
-        carry = wide >> 64;
+        let wide = Wide::from(yi).wrapping_mul(Wide::from(m)).wrapping_add(Wide::from(xi)).wrapping_add(carry);
+        *o = wide as Word;
+        carry = wide >> WORD_BITS;
     }
-    (out, carry.wrapping_add(u128::from(x4)))
+    (out, carry.wrapping_add(Wide::from(top)))
 }
 
-/// `x · 2^t` for `t` in `0..=64`, and the bits shifted out at the top.
-fn shl(x: &Limbs, t: u32) -> (Limbs, u64) {
-    let mut out = [0u64; 4];
-    let mut low = 0u64;
-    for (o, &limb) in out.iter_mut().zip(x) {
-        *o = limb.checked_shl(t).unwrap_or(0) | low;
-        low = limb.checked_shr(64u32.wrapping_sub(t)).unwrap_or(0);
+/// `x · 2^t` in place, for `t` in `0..=WORD_BITS`; returns the bits shifted out at the top.
+fn shl_assign(x: &mut Limbs, t: u32) -> Word {
+    let mut low: Word = 0;
+    for limb in x.iter_mut() {
+        let word = *limb;
+        *limb = word.checked_shl(t).unwrap_or(0) | low;
+        low = word.checked_shr(WORD_BITS.wrapping_sub(t)).unwrap_or(0);
     }
-    (out, low)
+    low
 }
 
-/// `x / 2^t` for `t` in `0..=64`, the low `t` bits dropped, with `top` the bits above `x`.
-fn shr(x: &Limbs, top: u64, t: u32) -> Limbs {
-    let mut out = [0u64; 4];
+/// `x / 2^t` in place, for `t` in `0..=WORD_BITS`: the low `t` bits dropped, `top` the bits
+/// above `x` shifted in.
+fn shr_assign(x: &mut Limbs, top: Word, t: u32) {
     let mut high = top;
-    for (o, &limb) in out.iter_mut().zip(x).rev() {
-        *o = limb.checked_shr(t).unwrap_or(0) | high.checked_shl(64u32.wrapping_sub(t)).unwrap_or(0);
-        high = limb;
+    for limb in x.iter_mut().rev() {
+        let word = *limb;
+        *limb = word.checked_shr(t).unwrap_or(0) | high.checked_shl(WORD_BITS.wrapping_sub(t)).unwrap_or(0);
+        high = word;
     }
-    out
 }
 
-/// `x / 2^t mod n` for `x < n` and `t` in `1..64`: adds the multiple `m·n` (`m < 2^t`) that
-/// clears the low `t` bits (Montgomery reduction), then shifts them out. The result stays below
-/// `n`, as `x + m·n < n + (2^t - 1)·n = 2^t·n`.
+/// `x / 2^t mod n` for `x < n` and `t` in `1..WORD_BITS`: adds the multiple `m·n` (`m < 2^t`)
+/// that clears the low `t` bits (Montgomery reduction), then shifts them out. The result stays
+/// below `n`, as `x + m·n < n + (2^t - 1)·n = 2^t·n`.
 fn shr_mod(x: &Limbs, t: u32) -> Limbs {
-    let mask = u64::MAX >> 64u32.saturating_sub(t);
+    let mask = Word::MAX >> WORD_BITS.saturating_sub(t);
     let m = x.first().map_or(0, |low| low.wrapping_mul(NEG_INV_ORDER) & mask);
-    let (sum, top) = mul_add(x, 0, &ORDER, m);
-    shr(&sum, top as u64, t)
+    let (mut sum, top) = mul_add(x, 0, &ORDER, m);
+    shr_assign(&mut sum, top as Word, t);
+    sum
 }
 
 /// `a · b / 2^256 mod n` for `a, b < n`: Montgomery multiplication, one limb of `b` at a time
 /// (CIOS). The running value stays below `2n`, so one subtraction ends it.
 fn mont_mul(a: &Limbs, b: &Limbs) -> Limbs {
-    let (mut t, mut t4) = ([0u64; 4], 0u64);
+    let (mut t, mut t_top) = (ZERO, 0);
     for &word in b {
-        let (sum, high) = mul_add(&t, t4, a, word);
+        let (sum, high) = mul_add(&t, t_top, a, word);
         let m = sum.first().map_or(0, |low| low.wrapping_mul(NEG_INV_ORDER));
         // Adding m·n clears the low limb, which the shift drops.
         let (sum, more) = mul_add(&sum, 0, &ORDER, m);
         let high = high.wrapping_add(more);
-        let [_, a1, a2, a3] = sum;
-        t = [a1, a2, a3, high as u64];
-        t4 = (high >> 64) as u64;
+        // The running value over one word: its limbs moved down one, the high word on top.
+        let mut shifted = sum.iter().skip(1).copied().chain([high as Word]);
+        for limb in &mut t {
+            *limb = shifted.next().unwrap_or(0);
+        }
+        t_top = (high >> WORD_BITS) as Word;
     }
     match sub(&t, &ORDER) {
         (reduced, false) => reduced,
-        (reduced, true) if t4 != 0 => reduced,
+        (reduced, true) if t_top != 0 => reduced,
         _ => t,
     }
 }
@@ -214,7 +276,7 @@ fn mont_mul(a: &Limbs, b: &Limbs) -> Limbs {
 /// `2^256/a mod n` (the Montgomery form of `1/a`) for `a` in `[1, n)`, in variable time: phase
 /// one of Kaliski's Montgomery inversion ("The Montgomery inverse and its applications", 1995),
 /// which finds `2^k/a mod n` with shifts, additions and subtractions alone, `k` in
-/// `[256, 512]`, then `k - 256` halvings mod `n`, up to 63 at a time. Each of the algorithm's
+/// `[256, 512]`, then `k - 256` halvings mod `n`, up to a word less one at a time. Each of the algorithm's
 /// halving steps is taken together with the ones after it (a run of trailing zeros). `None`
 /// for `a` outside `[1, n)`.
 fn invert_montgomery(a: &Limbs) -> Option<Limbs> {
@@ -223,48 +285,49 @@ fn invert_montgomery(a: &Limbs) -> Option<Limbs> {
     }
     // Invariants: n = u·s + v·r and gcd(u, v) = 1, so r and s stay at most n; u and v are odd
     // at the top of the loop. Each step takes at least one bit off u or v: 512 steps at most.
-    let (mut u, mut v, mut r, mut s) = (ORDER, *a, [0u64; 4], ONE);
+    let (mut u, mut v, mut r, mut s) = (ORDER, *a, ZERO, ONE);
     let mut k = make_odd(&mut v, &mut r);
     for _ in 0..512 {
-        let (d, borrow) = sub(&u, &v);
-        if d == [0; 4] {
-            // u = v, so both are gcd(u, v) = 1: the last step, v = 0, s += r (unused), r *= 2.
-            // r may reach 2n, past 256 bits; bring it below n.
-            let (doubled, top) = shl(&r, 1);
-            let r = if top != 0 || !sub(&doubled, &ORDER).1 { sub(&doubled, &ORDER).0 } else { doubled };
-            k = k.saturating_add(1);
-            // n - r = 2^k/a mod n.
-            let mut x = sub(&ORDER, &r).0;
-            let mut excess = k.checked_sub(256)?;
-            while excess > 0 {
-                let t = excess.min(63);
-                x = shr_mod(&x, t);
-                excess = excess.saturating_sub(t);
+        let halvings = match u.iter().rev().cmp(v.iter().rev()) {
+            Ordering::Equal => break,
+            Ordering::Less => {
+                sub_assign(&mut v, &u);
+                add_assign(&mut s, &r);
+                make_odd(&mut v, &mut r)
             }
-            return (u == ONE).then_some(x);
-        }
-        let halvings = if borrow {
-            v = sub(&v, &u).0;
-            s = add(&s, &r).0;
-            make_odd(&mut v, &mut r)
-        } else {
-            u = d;
-            r = add(&r, &s).0;
-            make_odd(&mut u, &mut s)
+            Ordering::Greater => {
+                sub_assign(&mut u, &v);
+                add_assign(&mut r, &s);
+                make_odd(&mut u, &mut s)
+            }
         };
         k = k.saturating_add(halvings);
     }
-    None
+    // u = v, so both are gcd(u, v) = 1 (or the steps ran out: refused below). The last step:
+    // v = 0, s += r (unused), r *= 2, where r may reach 2n, past 256 bits; bring it below n.
+    if shl_assign(&mut r, 1) != 0 || !sub(&r, &ORDER).1 {
+        sub_assign(&mut r, &ORDER);
+    }
+    k = k.saturating_add(1);
+    // n - r = 2^k/a mod n.
+    let mut x = sub(&ORDER, &r).0;
+    let mut excess = k.checked_sub(256)?;
+    while excess > 0 {
+        let t = excess.min(WORD_BITS - 1);
+        x = shr_mod(&x, t);
+        excess = excess.saturating_sub(t);
+    }
+    (u == ONE && v == ONE).then_some(x)
 }
 
 /// Divides a non-zero `x` by its largest power-of-two factor `2^t` and multiplies `y` by it
 /// (the algorithm's halving steps, `t` of them); returns `t`.
 fn make_odd(x: &mut Limbs, y: &mut Limbs) -> u32 {
     let mut halvings = 0u32;
-    while *x != [0; 4] && is_even(x) {
-        let t = x.first().map_or(1, |low| low.trailing_zeros().clamp(1, 63));
-        *x = shr(x, 0, t);
-        *y = shl(y, t).0;
+    while *x != ZERO && is_even(x) {
+        let t = x.first().map_or(1, |low| low.trailing_zeros().clamp(1, WORD_BITS - 1));
+        shr_assign(x, 0, t);
+        shl_assign(y, t);
         halvings = halvings.saturating_add(t);
     }
     halvings
@@ -376,14 +439,15 @@ static G_MULTIPLES: [Affine; MULTIPLES] = [
     ),
 ];
 
-/// The `width` bits (at most 64) of `k` starting at bit `start` (bit 0 is the least
+/// The `width` bits (at most 32) of `k` starting at bit `start` (bit 0 is the least
 /// significant); bits past the top are zero.
 pub(crate) fn window_value(k: &Limbs, start: usize, width: usize) -> usize {
-    let limb = |i: usize| u128::from(k.get(i).copied().unwrap_or(0));
-    let at = start / 64;
-    let two = (limb(at.saturating_add(1)) << 64) | limb(at);
-    let mask = u64::MAX >> 64usize.saturating_sub(width);
-    ((two >> (start % 64)) as u64 & mask) as usize
+    let limb = |i: usize| Wide::from(k.get(i).copied().unwrap_or(0));
+    const BITS: usize = WORD_BITS as usize;
+    let at = start / BITS;
+    let two = (limb(at.saturating_add(1)) << WORD_BITS) | limb(at);
+    let mask = u32::MAX >> 32usize.saturating_sub(width);
+    ((two >> (start % BITS)) as u32 & mask) as usize
 }
 
 #[cfg(test)]
@@ -525,8 +589,8 @@ mod tests {
             assert_eq!(scalar(&mont_mul(&limbs(a), &limbs(&b))), *a * b * factor.invert().unwrap());
         }
         // Zero, n and above: not in [1, n).
-        let n_plus = |k: u64| add(&ORDER, &[k, 0, 0, 0]).0;
-        for x in [[0; 4], ORDER, n_plus(1), n_plus(0xFFFF), [u64::MAX; 4]] {
+        let n_plus = |k: Word| add(&ORDER, &small(k)).0;
+        for x in [ZERO, ORDER, n_plus(1), n_plus(0xFFFF), [Word::MAX; 256 / WORD_BITS as usize]] {
             assert_eq!(invert_montgomery(&x), None);
         }
     }
@@ -535,7 +599,7 @@ mod tests {
     fn halving_mod_n_matches_p256() {
         let half = Scalar::from(2u64).invert().unwrap();
         for a in edge_scalars().iter().take(600) {
-            for t in [1u32, 2, 31, 32, 63] {
+            for t in [1, 2, 31, WORD_BITS / 2 + 1, WORD_BITS - 1] {
                 let want = (0..t).fold(*a, |acc, _| acc * half);
                 assert_eq!(scalar(&shr_mod(&limbs(a), t)), want, "{a:?} / 2^{t}");
             }
@@ -554,11 +618,11 @@ mod tests {
         for (r, s, ok) in [
             (ONE, ONE, true),
             (n_minus_one, n_minus_one, true),
-            ([0; 4], ONE, false),
-            (ONE, [0; 4], false),
+            (ZERO, ONE, false),
+            (ONE, ZERO, false),
             (ORDER, ONE, false),
             (ONE, ORDER, false),
-            ([u64::MAX; 4], ONE, false),
+            ([Word::MAX; 256 / WORD_BITS as usize], ONE, false),
             (ONE, add(&ORDER, &ONE).0, false),
         ] {
             let read = Signature::from_bytes(&bytes(&r, &s));
@@ -572,12 +636,19 @@ mod tests {
 
     #[test]
     fn windows_of_a_scalar() {
-        let k: Limbs = [0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210, 0, 0x8000_0000_0000_0001];
+        // Big-endian: the top bit set, a zero word's worth, then patterns down to the lowest bit.
+        let bytes: [u8; 32] = core::array::from_fn(|i| match i {
+            0 => 0x80,
+            1..=7 => 0,
+            31 => 0xEF,
+            _ => (i as u8).wrapping_mul(0x9D) ^ 0x5A,
+        });
+        let k = from_be(&bytes);
         for start in 0..260 {
-            for width in [1, 4, 5, 7, 10] {
+            for width in [1, 4, 5, 7, 10, 32] {
                 let want = (0..width).fold(0usize, |acc, i| {
                     let bit = start + i;
-                    let set = bit < 256 && (k[bit / 64] >> (bit % 64)) & 1 == 1;
+                    let set = bit < 256 && (bytes[31 - bit / 8] >> (bit % 8)) & 1 == 1;
                     acc | (usize::from(set) << i)
                 });
                 assert_eq!(window_value(&k, start, width), want, "{start} {width}");

@@ -40,14 +40,6 @@ const fn adc(x: u32, y: u32, c: u32) -> (u32, u32) {
     (wide as u32, (wide >> 32) as u32)
 }
 
-/// `x - y - b` as (low, borrow) for a borrow `b` of 0 or 1: the borrow is 1 exactly when
-/// `x < y + b`, read from the top bit of the 64-bit difference.
-#[inline(always)]
-const fn sbb(x: u32, y: u32, b: u32) -> (u32, u32) {
-    let wide = (x as u64).wrapping_sub(y as u64).wrapping_sub(b as u64);
-    (wide as u32, (wide >> 63) as u32)
-}
-
 /// `p`, least significant limb first.
 const P: [u32; 8] = [u32::MAX, u32::MAX, u32::MAX, 0, 0, 0, 1, u32::MAX];
 
@@ -364,18 +356,21 @@ const fn add_limbs(a: &[u32; 8], b: &[u32; 8]) -> ([u32; 8], u32) {
     ([s0, s1, s2, s3, s4, s5, s6, s7], c)
 }
 
-/// `a - b` modulo `2^256` and its borrow (1 when `a < b`).
+/// `a - b` modulo `2^256` and its borrow (1 when `a < b`), as the two's-complement sum
+/// `a + !b + 1`: a chain of [`adc`]s, whose last carry is 1 exactly when nothing was borrowed.
+/// Written so, the Cortex-M4 build is one `subs`/`sbcs` chain; a borrow taken from the top of a
+/// 64-bit difference compiled to five instructions a limb (sign extensions and a 64-bit add).
 #[inline(always)]
 const fn sub_limbs(a: &[u32; 8], b: &[u32; 8]) -> ([u32; 8], u32) {
-    let (d0, b0) = sbb(a[0], b[0], 0);
-    let (d1, b0) = sbb(a[1], b[1], b0);
-    let (d2, b0) = sbb(a[2], b[2], b0);
-    let (d3, b0) = sbb(a[3], b[3], b0);
-    let (d4, b0) = sbb(a[4], b[4], b0);
-    let (d5, b0) = sbb(a[5], b[5], b0);
-    let (d6, b0) = sbb(a[6], b[6], b0);
-    let (d7, b0) = sbb(a[7], b[7], b0);
-    ([d0, d1, d2, d3, d4, d5, d6, d7], b0)
+    let (d0, c) = adc(a[0], !b[0], 1);
+    let (d1, c) = adc(a[1], !b[1], c);
+    let (d2, c) = adc(a[2], !b[2], c);
+    let (d3, c) = adc(a[3], !b[3], c);
+    let (d4, c) = adc(a[4], !b[4], c);
+    let (d5, c) = adc(a[5], !b[5], c);
+    let (d6, c) = adc(a[6], !b[6], c);
+    let (d7, c) = adc(a[7], !b[7], c);
+    ([d0, d1, d2, d3, d4, d5, d6, d7], c ^ 1)
 }
 
 /// `v mod p` for `v = top·2^256 + x` below `2p`: `v - p` if `v ≥ p`, else `v`.
