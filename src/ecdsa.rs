@@ -7,12 +7,12 @@
 //! normalises it to affine form with a field inversion. Nothing here is secret (the token, the
 //! signature and the keys are public), so this module instead:
 //!
-//! - computes the sum in variable time by interleaved width-5 NAF, sharing one chain of
-//!   doublings: `Q`'s odd multiples `Q..15Q` are made per call, `G`'s are constants (512 bytes,
-//!   affine), which saves building them and as much stack. Both are added with the one
-//!   general Jacobian addition: a mixed addition for `G`'s digits would save 5 of 16
-//!   multiplications each, but linking it takes the WebAssembly build past its size budget
-//!   (`scripts/footprint.sh`), as a width-7 table of `G` (2 KiB, another tenth of the time) did;
+//! - computes the sum in variable time by interleaved NAF, sharing one chain of doublings:
+//!   width 5 for `Q`, whose odd multiples `Q..15Q` are made per call, and width 7 for `G`,
+//!   whose odd multiples `G..63G` are constants (2 KiB, affine). `G`'s digits, one in eight
+//!   bits, are added by the mixed addition (11 field multiplications, not 16), so `u1·G` costs
+//!   half of what it did at width 5 with the general addition (a fifth of a verification on the
+//!   Cortex-M4). The WebAssembly module stays within its size budget (`scripts/footprint.sh`);
 //! - uses Jacobian formulas (a doubling is 8 field multiplications, not 11 plus `b`'s), with a
 //!   branch for each exceptional case instead of complete formulas;
 //! - compares `x` with `r` in projective form (`X == r·Z²`), so no inversion at all;
@@ -29,10 +29,15 @@ use p256::FieldBytes;
 
 use crate::point::{Affine, Jacobian};
 
-/// NAF width: digits are odd and in `-15..=15`, so each point needs its odd multiples `1..=15`.
+/// NAF width for the key: digits are odd and in `-15..=15`, so it needs its odd multiples
+/// `Q, 3Q, ..., 15Q`, made per verification.
 const WIDTH: usize = 5;
-/// Odd multiples per point, made per verification: `P, 3P, ..., 15P`.
+/// The key's odd multiples.
 const MULTIPLES: usize = 1 << (WIDTH - 2);
+/// NAF width for `G`: digits in `-63..=63`, from a constant table of `G, 3G, ..., 63G`.
+const G_WIDTH: usize = 7;
+/// `G`'s odd multiples.
+const G_MULTIPLES_LEN: usize = 1 << (G_WIDTH - 2);
 /// A 256-bit scalar has a NAF of at most 257 digits.
 const DIGITS: usize = 257;
 
@@ -336,13 +341,13 @@ fn make_odd(x: &mut Limbs, y: &mut Limbs) -> u32 {
 /// `u1·G + u2·Q`, both multiplications sharing one chain of doublings.
 pub(crate) fn lincomb(u1: &Limbs, q: &Affine, u2: &Limbs) -> Jacobian {
     let q_multiples = odd_multiples(q);
-    let (g_digits, q_digits) = (naf(u1, WIDTH), naf(u2, WIDTH));
+    let (g_digits, q_digits) = (naf(u1, G_WIDTH), naf(u2, WIDTH));
     let mut sum = Jacobian::IDENTITY;
     for (&g, &q) in g_digits.iter().zip(&q_digits).rev() {
         // The identity doubles to the identity (until the first digit).
-        sum = sum.double();
-        if let Some(&point) = G_MULTIPLES.get(slot(g)).filter(|_| g != 0) {
-            add_digit(&mut sum, g, &Jacobian::from(point));
+        sum.double_in_place();
+        if let Some(point) = G_MULTIPLES.get(slot(g)).filter(|_| g != 0) {
+            add_affine_digit(&mut sum, g, point);
         }
         if let Some(point) = q_multiples.get(slot(q)).filter(|_| q != 0) {
             add_digit(&mut sum, q, point);
@@ -351,7 +356,7 @@ pub(crate) fn lincomb(u1: &Limbs, q: &Affine, u2: &Limbs) -> Jacobian {
     sum
 }
 
-/// Where a table of odd multiples `P, 3P, ..., 15P` holds `|digit|·P`, for an odd `digit`.
+/// Where a table of odd multiples `P, 3P, 5P, ...` holds `|digit|·P`, for an odd `digit`.
 fn slot(digit: i8) -> usize {
     usize::from(digit.unsigned_abs() / 2)
 }
@@ -360,6 +365,12 @@ fn slot(digit: i8) -> usize {
 #[inline(never)]
 fn add_digit(sum: &mut Jacobian, digit: i8, point: &Jacobian) {
     *sum = if digit > 0 { sum.add(point) } else { sum.add(&point.neg()) };
+}
+
+/// Adds `digit · P` for an odd `digit`, given `|digit|·P` in affine form.
+#[inline(never)]
+fn add_affine_digit(sum: &mut Jacobian, digit: i8, point: &Affine) {
+    *sum = if digit > 0 { sum.add_affine(point) } else { sum.sub_affine(point) };
 }
 
 /// `P, 3P, 5P, ..., 15P`.
@@ -401,10 +412,10 @@ fn naf(k: &Limbs, width: usize) -> [i8; DIGITS] {
     digits
 }
 
-/// The odd multiples of the generator, `G, 3G, ..., 15G` (generated with exact integer
-/// arithmetic; a test recomputes them with `p256`). Affine, as 512 bytes of constants: the
-/// addition takes them with `Z = 1`.
-static G_MULTIPLES: [Affine; MULTIPLES] = [
+/// The odd multiples of the generator, `G, 3G, ..., 63G` (generated with exact integer
+/// arithmetic; a test recomputes them with `p256`). Affine, as 2 KiB of constants, for the mixed
+/// addition.
+static G_MULTIPLES: [Affine; G_MULTIPLES_LEN] = [
     Affine::from_hex(
         "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296",
         "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5",
@@ -436,6 +447,102 @@ static G_MULTIPLES: [Affine; MULTIPLES] = [
     Affine::from_hex(
         "f0454dc6971abae7adfb378999888265ae03af92de3a0ef163668c63e59b9d5f",
         "b5b93ee3592e2d1f4e6594e51f9643e62a3b21ce75b5fa3f47e59cde0d034f36",
+    ),
+    Affine::from_hex(
+        "47776904c0f1cc3a9c0984b66f75301a5fa68678f0d64af8ba1abce34738a73e",
+        "aa005ee6b5b957286231856577648e8381b2804428d5733f32f787ff71f1fcdc",
+    ),
+    Affine::from_hex(
+        "cb6d2861102c0c25ce39b7c17108c507782c452257884895c1fc7b74ab03ed83",
+        "58d7614b24d9ef515c35e7100d6d6ce4a496716e30fa3e03e39150752bcecdaa",
+    ),
+    Affine::from_hex(
+        "3250fcf686637c7b2e4ac86eb473bca53a582139f42b1523fd76364e67399e83",
+        "42e7c342667d359397b3090d1d7eb88c897cd3c33b566a8215de24a071d48c09",
+    ),
+    Affine::from_hex(
+        "0e91c7239c2640d7d28a3e39d4583fa63c0bc0a5df64a4fe672e573045ca7896",
+        "5df65c3b550dba221a22733bb8e0bd6d7e68833575e7a5ae138046543140ad55",
+    ),
+    Affine::from_hex(
+        "3a67e2554b0c0bb685f4f52d8c07fa8441652fc5b76f1b2484a4dc45f200d687",
+        "27d0f1872f1fcf4326daf267163afb0d8c188af735a7618aa9ed16b302f79324",
+    ),
+    Affine::from_hex(
+        "184ffa5819d80d51deba2fac4611f378576355bd683e54abf2e201173b0883d1",
+        "c0a66e276688f359a4c6d90826cb999545bdeccc63f0491620d242c260906e6f",
+    ),
+    Affine::from_hex(
+        "d6d33adefa195b07a7c36da090853b8cfd8cd1c688b58a41dedd693d1c784def",
+        "84aaba16ee195d7e3f78245f558a5dcb09a166ab4b95eded550c124593d1bca6",
+    ),
+    Affine::from_hex(
+        "301d9e502dc7e05da85da026a7ae9aa0fac9db7d52a95b3e3e3f9aa0a1b45b8b",
+        "6551b6f6b3061223e0d23c026b017d72298d9ae46887ca61d58db6aea17ee267",
+    ),
+    Affine::from_hex(
+        "9807d699fcd81356fa9aa25b89d9d34ea03b0a533aa872fd65c100f3cb2cd793",
+        "c2a59cdccab11bf286a01a4d1d091b2fffe630b96c5878532f6bf92479634af4",
+    ),
+    Affine::from_hex(
+        "d58d4a589ed27d168ffa3ad7326c48ca94e8e1fe92af9700a12d389033bb291a",
+        "d45514d102726b8576ea92632dc7fef667271c163b034979a5b0c9c6f586b9d5",
+    ),
+    Affine::from_hex(
+        "419a6a646ddb817dd6b0978611a826aae0d21379246bfd4473a92894502b3348",
+        "332544cf1102f584545c9fb1954c2fd513c6d072f3dee1e2db1d6c81b09214b2",
+    ),
+    Affine::from_hex(
+        "22a682f7c3996d4d42014976a179046e547b942dd2d138d4a0c199ddfb2776c4",
+        "4f4606b0102223eeb918c9835a54356c979dcc310265b0685347f649cbaa285d",
+    ),
+    Affine::from_hex(
+        "67a6bec240dee0651cf258d2e6cfe8aa6067c5c3d4175a593a7de694995d2fa2",
+        "de692b7022d131586c249b49464d44991542c7ee209aca6c49c24ce1441feed5",
+    ),
+    Affine::from_hex(
+        "986ae2506f1ff104d04230861d8f4b498f4bc4c6d009b30f7544dc129b82d28d",
+        "003cccc0a6460e0ae328a4d97d3c7b61d86fc6289c189f2525110c441bb07e97",
+    ),
+    Affine::from_hex(
+        "a891d06670bde99b3ecd0f5ddff0672e0f5f609edd29d6d979c78080fae0ba03",
+        "b596cd922cbfa1c1419a88c4033c1ce71c6b38f0feb0f2ccefc3edc8166934ae",
+    ),
+    Affine::from_hex(
+        "42c315cc48958708595361ea83071bbcdd5b31583e19066d51d689227b1c0d7c",
+        "649a61ce571b95852914d1dfbb7a799074f1a1e1eb87f164d6c4a72bb2f9b1b9",
+    ),
+    Affine::from_hex(
+        "f785b0e098068875bb22b146866e6c0528fb7ea9758fd4fd7d228ce6a5674455",
+        "73fdb0bf6080da6ee15c767f0d9f5b414b04b6fd5f3aa60ae7bc490c10d62408",
+    ),
+    Affine::from_hex(
+        "672c4a514d9de43eaadee6863c1d68bc95f7eb56e81008ff044360f0018e22b1",
+        "548c7e9196a25bfe611de5a4ace203f7136246589704d9419935399191f37104",
+    ),
+    Affine::from_hex(
+        "6f01bd49c9d952455a47802254b88039982b1ca78de9b983f126ec9f7449d036",
+        "1562080ff1d5deab11a0f21a608776cea78551bfc3749b08360233dd989e17db",
+    ),
+    Affine::from_hex(
+        "079dba7ba068c9267571a109fe7fea2cc2a595b762c1eadadec1dff7df6e60a0",
+        "dc1e19b743d4d1811d223f9d2a9588ab83eb2df35751a397fb0da5aeb4824dea",
+    ),
+    Affine::from_hex(
+        "c116e30ebb4d2865126d45a8ea907f86289d406e2d6c6bd88abd97b1d0f56077",
+        "e9478823c35b30c2b8b16d9bb13b87657d5bd5e89e59c8c5313fd7fda410c206",
+    ),
+    Affine::from_hex(
+        "665f1a6ffe0c6437765b2784fca9bdf7e50941119e8dc8eca2b6ea0e0faa4b45",
+        "490e2ca49ffd18c26e8cca29f7eac37f7dede5bf81e215bc6e25a6602b7f4ccf",
+    ),
+    Affine::from_hex(
+        "059ccb19edd3da9a2d3a6b3d8d9900013e7910a08b724fd55939ac380d32af0e",
+        "bb6ad7eccad49159da65281b9345638e1621f7a33956cecd928e1e3c97fe91d1",
+    ),
+    Affine::from_hex(
+        "6a9501d85bf5dc802a1f28a08acc7d8fdf53c8af01a7cd3832a290825d8bdac1",
+        "ca640ad19347374381c6c6e44a3c56a3f8461b5c697a6f3530aff53d5f1ef1a3",
     ),
 ];
 
@@ -491,7 +598,7 @@ mod tests {
             x = x.square() + Scalar::from(7u64);
             cases.push(x);
         }
-        for width in [WIDTH, 7] {
+        for width in [WIDTH, G_WIDTH, 4] {
             let bound = 1i8 << (width - 1);
             for k in &cases {
                 let digits = naf(&limbs(k), width);

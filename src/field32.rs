@@ -145,9 +145,11 @@ impl Fe {
         Fe(subtract_p_if_needed(sum, carry))
     }
 
-    /// `2·self mod p`.
+    /// `2·self mod p`: the sum with itself, each limb loaded once (as [`Fe::add`] of `self` and
+    /// `self`, a call, it loaded both).
     pub(crate) const fn double(&self) -> Fe {
-        self.add(self)
+        let (sum, carry) = add_limbs(&self.0, &self.0);
+        Fe(subtract_p_if_needed(sum, carry))
     }
 
     /// `self - rhs mod p`: when the difference borrows, it is `self - rhs + 2^256` with
