@@ -10,9 +10,10 @@
 //! - computes the sum in variable time by interleaved NAF, sharing one chain of doublings:
 //!   width 5 for `Q`, whose odd multiples `Q..15Q` are made per call, and width 7 for `G`,
 //!   whose odd multiples `G..63G` are constants (2 KiB, affine). `G`'s digits, one in eight
-//!   bits, are added by the mixed addition (11 field multiplications, not 16), so `u1·G` costs
-//!   half of what it did at width 5 with the general addition (a fifth of a verification on the
-//!   Cortex-M4). The WebAssembly module stays within its size budget (`scripts/footprint.sh`);
+//!   bits, are added by the mixed addition (11 field multiplications, not 16), so `u1·G`'s
+//!   additions cost half of what they did at width 5 with the general addition, where they were
+//!   a fifth of a verification's multiplications. The WebAssembly module stays within its size
+//!   budget (`scripts/footprint.sh`);
 //! - uses Jacobian formulas (a doubling is 8 field multiplications, not 11 plus `b`'s), with a
 //!   branch for each exceptional case instead of complete formulas;
 //! - compares `x` with `r` in projective form (`X == r·Z²`), so no inversion at all;
@@ -43,8 +44,8 @@ const DIGITS: usize = 257;
 
 /// The word of the scalar arithmetic: the target's own, as for the field (`src/point.rs`). On a
 /// 32-bit core, 64-bit words turn every variable shift of the inversion into a library call and
-/// every product into four: the inversion cost about 150,000 instructions on the Cortex-M4, a
-/// fifteenth of a verification.
+/// every product into four: with the copies of its helpers' results, the scalar side cost about
+/// 250,000 instructions on the Cortex-M4, a ninth of a verification (80,000 now).
 #[cfg(not(any(target_pointer_width = "32", pomerium_jwt_field32)))]
 type Word = u64;
 /// Twice a [`Word`]: a product of two words and a carry fit in it.
