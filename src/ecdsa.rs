@@ -45,7 +45,7 @@ const DIGITS: usize = 257;
 /// The word of the scalar arithmetic: the target's own, as for the field (`src/point.rs`). On a
 /// 32-bit core, 64-bit words turn every variable shift of the inversion into a library call and
 /// every product into four: with the copies of its helpers' results, the scalar side cost about
-/// 250,000 instructions on the Cortex-M4, a ninth of a verification (80,000 now).
+/// 280,000 instructions on the Cortex-M4, an eighth of a verification (80,000 now).
 #[cfg(not(any(target_pointer_width = "32", pomerium_jwt_field32)))]
 type Word = u64;
 /// Twice a [`Word`]: a product of two words and a carry fit in it.
