@@ -7,10 +7,11 @@
 // The crate page is README.md. Its item links ([`KeySet`], ...) point at source files for
 // GitHub and crates.io; these definitions come first, and the first definition of a link wins,
 // so on docs.rs the same names are intra-doc links that rustdoc checks (scripts/check-docs.py
-// keeps the two lists equal).
+// keeps the two lists equal). One behind a feature is defined only with it, so that the crate
+// documents without it too (the README's own definition then applies).
 //! [`Buffers`]: Buffers
 //! [`Claims`]: Claims
-//! [`Claims::deserialize`]: Claims::deserialize
+#![cfg_attr(feature = "serde", doc = "[`Claims::deserialize`]: Claims::deserialize")]
 //! [`Claims::get`]: Claims::get
 //! [`Claims::members`]: Claims::members
 //! [`Claims::payload`]: Claims::payload
