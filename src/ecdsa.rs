@@ -311,8 +311,10 @@ fn invert_montgomery(a: &Limbs) -> Option<Limbs> {
     }
     // u = v, so both are gcd(u, v) = 1 (or the steps ran out: refused below). The last step:
     // v = 0, s += r (unused), r *= 2, where r may reach 2n, past 256 bits; bring it below n.
-    if shl_assign(&mut r, 1) != 0 || !sub(&r, &ORDER).1 {
-        sub_assign(&mut r, &ORDER);
+    let top = shl_assign(&mut r, 1);
+    let (reduced, borrow) = sub(&r, &ORDER);
+    if top != 0 || !borrow {
+        r = reduced;
     }
     k = k.saturating_add(1);
     // n - r = 2^k/a mod n.
